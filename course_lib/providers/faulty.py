@@ -19,7 +19,6 @@ from .base import (
     BadRequestError,
     BaseProvider,
     ChatResult,
-    Choice,
     Message,
     ProviderTimeout,
     RateLimitError,
