@@ -220,10 +220,12 @@ class OpenAIProvider(BaseProvider):
             if err is exc:
                 raise
             raise err from exc
-        yield from self._assemble(events, raw.headers, start)
+        yield from self._assemble(events, raw.headers, start, request)
 
-    def _assemble(self, events: Any, headers: Any, start: float) -> Iterator[StreamChunk]:
-        assembler = _StreamAssembler(self.name, headers, start)
+    def _assemble(
+        self, events: Any, headers: Any, start: float, request: dict[str, Any]
+    ) -> Iterator[StreamChunk]:
+        assembler = _StreamAssembler(self.name, headers, start, request)
         for event in events:
             yield from assembler.feed(event)
         yield assembler.finish()
@@ -240,7 +242,7 @@ class OpenAIProvider(BaseProvider):
         start = time.perf_counter()
         raw = await self.async_client.chat.completions.with_raw_response.create(**request)
         events = await raw.parse()
-        assembler = _StreamAssembler(self.name, raw.headers, start)
+        assembler = _StreamAssembler(self.name, raw.headers, start, request)
         async for event in events:
             for chunk in assembler.feed(event):
                 yield chunk
@@ -250,8 +252,9 @@ class OpenAIProvider(BaseProvider):
 class _StreamAssembler:
     """Turns ``chat.completion.chunk`` events into stream chunks and, at the end, one ChatResult."""
 
-    def __init__(self, name: str, headers: Any, start: float) -> None:
+    def __init__(self, name: str, headers: Any, start: float, request: dict[str, Any] | None = None) -> None:
         self.name, self.headers, self.start = name, headers, start
+        self.request = request or {}
         self.texts: dict[int, list[str]] = {}
         self.finish_reasons: dict[int, str | None] = {}
         self.logprobs: dict[int, list[TokenLogprob]] = {}
@@ -288,9 +291,24 @@ class _StreamAssembler:
             for i in sorted(self.texts)
         ] or [Choice(text="")]
         source = (self.headers.get("x-course-source") if self.headers is not None else None) or "live"
+        usage = _usage(self.usage, self.headers)
+        if self.usage is None and self.request.get("messages"):
+            # Some servers (llama.cpp) send no usage in streams: count it with tiktoken, marked computed.
+            from .responses import computed_usage
+
+            counted = computed_usage(
+                {"choices": [{"message": {"content": c.text}} for c in choices]},
+                model=self.model or str(self.request.get("model", "")),
+                messages=self.request["messages"],
+            )
+            usage = Usage(
+                prompt_tokens=counted["prompt_tokens"],
+                completion_tokens=counted["completion_tokens"],
+                computed=True,
+            )
         result = ChatResult(
             choices=choices,
-            usage=_usage(self.usage, self.headers),
+            usage=usage,
             model=self.model,
             latency_s=time.perf_counter() - self.start,
             provider=self.name,
