@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 Counter = Callable[[Sequence[Message]], int]
-"""A function that returns the prompt tokens of a message list (default: ``count_message_tokens``)."""
+"""A function returning the prompt tokens of a message list, e.g. ``count_message_tokens`` (lesson 02)."""
 
 _PINNED_ROLES = ("system", "developer")
 

@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 PROMPTS_DIR = Path(str(resources.files("course_lib") / "data" / "prompts"))
-"""Where the course's versioned prompt files live."""
+"""Where the course's versioned prompt files live (lesson 03)."""
 
 _SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")

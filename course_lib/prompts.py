@@ -37,6 +37,7 @@ class Example(BaseModel):
 
 
 ExampleLike = Example | Mapping[str, str] | tuple[str, str]
+"""An :class:`Example`, a ``{"input": …, "output": …}`` mapping or an ``(input, output)`` pair (lesson 03)."""
 
 
 def _example(e: ExampleLike) -> Example:

@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 EmbeddingFunction = Callable[[list[str]], Sequence[Sequence[float]]]
-"""Texts in, one vector per text out (chromadb's embedding-function shape)."""
+"""Texts in, one vector per text out: chromadb's embedding-function shape (lesson 06)."""
 
 
 @dataclass(frozen=True)
