@@ -40,9 +40,9 @@ def should_fail_over(error: BaseException) -> bool:
 
 
 class CircuitBreaker:
-    """Opens after ``threshold`` consecutive failures, stays open ``cooldown_s``, then lets a trial through.
+    """Skips a provider after ``threshold`` failures in a row, for ``cooldown_s`` seconds (lesson 09).
 
-    Introduced in lesson 09. States: ``closed`` (normal), ``open`` (skip), ``half_open`` (cooldown
+    States: ``closed`` (normal), ``open`` (skip), ``half_open`` (cooldown
     over: the next call is a trial; success closes the breaker, failure reopens it).
     """
 

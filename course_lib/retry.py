@@ -193,9 +193,9 @@ async def acall_with_retry(
 
 
 class RetryingProvider(BaseProvider):
-    """Wraps a provider so every call is retried per a :class:`RetryPolicy`; keeps all attempts in ``log``.
+    """Wraps a provider so every call is retried per a :class:`RetryPolicy` (lesson 09).
 
-    Introduced in lesson 09. ``log`` holds one list of :class:`Attempt` per call, in call order.
+    ``log`` holds one list of :class:`Attempt` per call, in call order.
     """
 
     def __init__(
