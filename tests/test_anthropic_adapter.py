@@ -417,8 +417,11 @@ def test_without_async_client_acomplete_and_astream_use_a_thread() -> None:
 
 def test_async_only_provider_refuses_sync_calls_clearly() -> None:
     _, aclient = Server().clients()
+    provider = AnthropicProvider(model=MODEL, async_client=aclient)
     with pytest.raises(ConfigurationError, match="acomplete"):
-        AnthropicProvider(model=MODEL, async_client=aclient).complete(CONVO)
+        provider.complete(CONVO)
+    with pytest.raises(ConfigurationError, match="acomplete"):
+        list(provider.stream(CONVO))
 
 
 # ------------------------------------------------------------------------------ configuration

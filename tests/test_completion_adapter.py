@@ -312,3 +312,21 @@ def test_from_base_url_builds_working_clients() -> None:
     assert asyncio.run(provider.acomplete(CONVO)).usage.prompt_tokens == 31
     assert server.paths == ["/v1/completions"] * 2
     assert repr(provider) == "CompletionProvider(template='chatml', model='m')"
+
+
+@pytest.mark.local
+def test_chatml_prompt_matches_the_real_servers_own_chat_rendering(local_server) -> None:
+    """SmolLM2 speaks ChatML: completing our rendered prompt must equal the server's chat answer."""
+    msgs = [
+        {"role": "system", "content": "You are a terse assistant."},
+        {"role": "user", "content": "Name three colors."},
+    ]
+    client = openai.OpenAI(api_key="x", base_url=local_server.url, max_retries=0)
+    provider = CompletionProvider(client, "chatml", "local")
+    ours = provider.complete(msgs, max_tokens=24, temperature=0)
+    chat = client.chat.completions.create(model="local", messages=msgs, max_tokens=24, temperature=0)
+    assert ours.text == chat.choices[0].message.content
+    assert ours.usage.prompt_tokens == chat.usage.prompt_tokens  # the same tokens reached the model
+    assert ours.finish_reason in ("stop", "length")
+    streamed = list(provider.stream(msgs, max_tokens=24, temperature=0))
+    assert streamed[-1].result.text == ours.text

@@ -235,15 +235,19 @@ class AnthropicProvider(BaseProvider):
             raw=msgs[0] if len(msgs) == 1 else msgs,
         )
 
+    def _sync_client(self) -> Any:
+        if self.client is None:
+            raise ConfigurationError("AnthropicProvider was built with async_client only: use acomplete()")
+        return self.client
+
     def complete(self, messages: Sequence[Message], **params: Any) -> ChatResult:
         """Send the conversation to Claude and return its answer as a :class:`ChatResult`."""
         n = int(params.pop("n", None) or 1)
         req = self.request(messages, **params)
-        if self.client is None:
-            raise ConfigurationError("AnthropicProvider was built with async_client only: use acomplete()")
+        client = self._sync_client()
         start = time.perf_counter()
         try:
-            msgs = [self.client.messages.create(**req) for _ in range(n)]
+            msgs = [client.messages.create(**req) for _ in range(n)]
         except self._sdk_error as exc:
             raise translate_anthropic_error(exc) from exc
         return self._result(msgs, start)
@@ -308,10 +312,11 @@ class AnthropicProvider(BaseProvider):
     def stream(self, messages: Sequence[Message], **params: Any) -> Iterator[StreamChunk]:
         """Yield text as Claude writes it (SSE events); the last chunk carries the whole result."""
         req = self._stream_request(messages, params)
+        client = self._sync_client()
         start, text = time.perf_counter(), []
         state = self._new_state()
         try:
-            for event in self.client.messages.create(**req):
+            for event in client.messages.create(**req):
                 if delta := self._fold(event, state):
                     text.append(delta)
                     yield StreamChunk(delta=delta, elapsed_s=time.perf_counter() - start)
