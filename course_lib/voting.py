@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import functools
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
@@ -102,6 +103,7 @@ async def sample_answers(
     concurrency: int = 5,
     temperature: float = 0.7,
     extract: Extractor | None = None,
+    labels: Sequence[str] | None = None,
     scope: ScopeFactory | None = None,
     start: int = 0,
     on_error: Literal["raise", "abstain"] = "raise",
@@ -110,14 +112,16 @@ async def sample_answers(
 ) -> list[Sample]:
     """Draw ``n`` samples concurrently (at most ``concurrency`` in flight), in index order (lesson 05).
 
-    Sample ``i`` runs inside ``scope(start + i)``. With ``on_error="abstain"`` a
+    Answers are read with ``extract`` (default :func:`extract_answer`, restricted to ``labels`` when
+    given). Sample ``i`` runs inside ``scope(start + i)``. With ``on_error="abstain"`` a
     :class:`ProviderError` becomes a sample with no answer instead of failing the run.
     """
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
     if concurrency < 1:
         raise ValueError(f"concurrency must be at least 1, got {concurrency}")
-    extract = extract or extract_answer
+    if extract is None:
+        extract = functools.partial(extract_answer, labels=labels) if labels else extract_answer
     scope = scope or _default_scope()
     semaphore = asyncio.Semaphore(concurrency)
 
@@ -185,8 +189,8 @@ async def aself_consistency(
 ) -> ConsistencyResult:
     """Sample ``n`` answers, vote and gate; ``early_stop`` samples in batches and may stop sooner (lesson 05).
 
-    Other keyword arguments go to :func:`sample_answers` (``temperature``, ``extract``, ``scope``,
-    ``on_error``, and provider parameters such as ``logprobs=True`` or ``max_tokens``).
+    Other keyword arguments go to :func:`sample_answers` (``temperature``, ``extract``, ``labels``,
+    ``scope``, ``on_error``, and provider parameters such as ``logprobs=True`` or ``max_tokens``).
     """
     policy = policy or GatePolicy()
     batch = n if early_stop == "off" else max(1, batch_size or concurrency)

@@ -200,3 +200,38 @@ def test_async_form_is_awaitable():
     result = asyncio.run(aself_consistency(by_sample(["Answer: 1"] * 3), MESSAGES, 3, concurrency=1))
     assert result.decision == "high"
     assert len(result.samples) == 3
+
+
+def test_labels_restrict_the_answers():
+    replies = ["I'd call it Positive overall.", "Answer: neutral", "POSITIVE", "Hmm, no idea"]
+    result = self_consistency(by_sample(replies), MESSAGES, 4, labels=["Positive", "Negative", "Neutral"])
+    assert [s.answer for s in result.samples] == ["Positive", "Neutral", "Positive", None]
+    assert result.vote.abstained == 1
+
+
+def test_replay_transport_gives_each_sample_its_recording(tmp_path):
+    """End to end through the official SDK: sample i gets recorded sample i, in parallel, every run."""
+    from course_lib.providers.openai_adapter import OpenAIProvider
+    from course_lib.providers.recordings import RecordingStore
+    from course_lib.providers.replay import LatencyModel, ReplayTransport
+
+    path = tmp_path / "votes.jsonl"
+    store = RecordingStore(path)
+    answers = [51, 51, 52, 51, 50, 51, 51]
+    store.add_scripted(
+        messages=MESSAGES,
+        responses=[f"Working...\nAnswer: {a}" for a in answers],
+        params={"temperature": 0.7},
+        note="test",
+    )
+    store.save()
+    for _ in range(2):
+        transport = ReplayTransport(path, latency=LatencyModel(ttft_s=0.2))
+        provider = OpenAIProvider(
+            transport.openai_client(), async_client=transport.async_openai_client(), model="gpt-4o-mini"
+        )
+        start = time.perf_counter()
+        result = self_consistency(provider, MESSAGES, 7, concurrency=7)
+        assert time.perf_counter() - start < 1.2  # 7 x 0.2 s in sequence would be 1.4 s
+        assert [s.answer for s in result.samples] == [str(a) for a in answers]
+        assert result.vote.counts == {"51": 5, "52": 1, "50": 1}
