@@ -3,7 +3,7 @@
 A chat API takes a list of ``{"role", "content"}`` messages; the model underneath reads one string with
 special tokens between the turns. Servers that expose only a raw-completion endpoint leave that step to
 us. Each function here reproduces, byte for byte, the official Jinja template published with the model
-(tests compare them on thousands of generated conversations):
+(the tests compare them on many generated conversations):
 
 - :func:`render_chatml` — ChatML, as in ``teknium/OpenHermes-2.5-Mistral-7B``.
 - :func:`render_llama3` — ``meta-llama/Meta-Llama-3-8B-Instruct``: two newlines after each header, none
@@ -193,7 +193,10 @@ TEMPLATES: dict[str, ChatTemplate] = {
 
 
 def get_template(name: str | ChatTemplate) -> ChatTemplate:
-    """Look a template up by name (``chatml``, ``llama2``, ``llama3``, ``mistral``; case, ``-`` and ``_`` ignored)."""
+    """Look a chat template up by name: ``chatml``, ``llama2``, ``llama3`` or ``mistral`` (lesson 02).
+
+    Case, ``-``, ``_`` and spaces are ignored, so ``"Llama-3"`` works too.
+    """
     if isinstance(name, ChatTemplate):
         return name
     key = str(name).lower().replace("-", "").replace("_", "").replace(" ", "")
