@@ -348,3 +348,44 @@ def test_empty_prompt_is_a_clear_error(recordings):
         provider.complete([])
     with pytest.raises(ValueError, match="nothing for the model"):
         provider.complete([{"role": "user", "content": "  "}])
+
+
+def test_raw_completions_replay_through_the_completion_adapter(tmp_path):
+    from course_lib.providers.completion_adapter import CompletionProvider
+    from course_lib.providers.recordings import Entry, Provenance
+    from course_lib.providers.templates import render_chatml
+
+    prompt = render_chatml(Q, add_generation_prompt=True)
+    canon = canonical_request(
+        "completions",
+        {"model": "SmolLM2-135M-Instruct", "prompt": prompt, "temperature": 0, "stop": ["<|im_end|>"]},
+    )
+    sample = {
+        "model": "SmolLM2-135M-Instruct",
+        "choices": [{"index": 0, "text": "Blue.", "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 20, "completion_tokens": 2, "total_tokens": 22},
+    }
+    store = RecordingStore(tmp_path / "raw.jsonl")
+    store.put(
+        Entry(
+            key=request_key(canon), request=canon, samples=[sample], provenance=Provenance(source="scripted")
+        )
+    )
+    store.save()
+    transport = ReplayTransport(store.path)
+    import httpx2
+
+    provider = CompletionProvider.from_base_url(
+        REPLAY_BASE_URL,
+        "chatml",
+        "SmolLM2-135M-Instruct",
+        transport=httpx2.MockTransport(transport.handle),
+        async_transport=httpx2.MockTransport(transport.ahandle),
+    )
+    sent = provider.render(Q)
+    assert sent == prompt
+    try:
+        result = provider.complete(Q, temperature=0)
+    except ReplayMissError as err:  # the adapter may send other stop tokens: show what it sent
+        pytest.fail(str(err))
+    assert result.text == "Blue." and result.usage.completion_tokens == 2

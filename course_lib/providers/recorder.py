@@ -43,6 +43,20 @@ def sample_from_body(
             "usage": body.get("usage") or {},
         }
         return sample, False
+    if endpoint == "completions":
+        sample = {
+            "model": body.get("model", ""),
+            "choices": [
+                {
+                    "index": c.get("index", 0),
+                    "text": c.get("text", ""),
+                    "finish_reason": c.get("finish_reason"),
+                }
+                for c in body.get("choices", [])
+            ],
+            "usage": body.get("usage") or {},
+        }
+        return sample, not body.get("usage")
     choices = []
     for c in body.get("choices", []):
         message = c.get("message") or {}
@@ -136,6 +150,10 @@ class RecordingTransport:
         if response.status_code != 200:
             return httpx2.Response(response.status_code, headers=headers, content=content)
         text = content.decode("utf-8")
+        if body.get("stream") and endpoint == "completions":
+            raise ValueError(
+                "recording streamed raw completions is not supported; record without stream=True"
+            )
         real = body_from_sse(text) if body.get("stream") else json.loads(text)
         sample, computed = sample_from_body(endpoint, real, canon)
         sample["latency_s"] = round(latency, 4)

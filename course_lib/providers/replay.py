@@ -32,7 +32,7 @@ from .recordings import (
     resolve_recordings,
     similarity,
 )
-from .responses import chat_chunks, chat_completion_body, embeddings_body
+from .responses import chat_chunks, chat_completion_body, completion_body, completion_chunks, embeddings_body
 from .scope import current_sample
 
 REPLAY_BASE_URL = "http://replay.course.invalid/v1"
@@ -183,12 +183,18 @@ class ReplayTransport:
     ):
         if endpoint == "embeddings":
             payload = embeddings_body(sample, encoding_format=body.get("encoding_format"))
+        elif endpoint == "completions":
+            payload = completion_body(sample)
         else:
             payload = chat_completion_body(sample)
         headers = {**headers, "content-type": "application/json"}
         return httpx2.Response(200, headers=headers, content=json.dumps(payload).encode())
 
     def _sse_lines(self, body: dict[str, Any], sample: dict[str, Any]) -> list[bytes]:
+        if "text" in (sample.get("choices") or [{}])[0]:
+            return [f"data: {json.dumps(c)}\n\n".encode() for c in completion_chunks(sample)] + [
+                b"data: [DONE]\n\n"
+            ]
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         chunks = chat_chunks(sample, include_usage=include_usage)
         return [f"data: {json.dumps(c)}\n\n".encode() for c in chunks] + [b"data: [DONE]\n\n"]

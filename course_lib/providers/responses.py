@@ -142,3 +142,38 @@ def embeddings_body(sample: Mapping[str, Any], *, encoding_format: str | None) -
             embedding = vector
         data.append({"object": "embedding", "index": item["index"], "embedding": embedding})
     return {"object": "list", "model": sample.get("model", ""), "data": data, "usage": dict(sample["usage"])}
+
+
+def completion_body(sample: Mapping[str, Any], *, request_id: str = "cmpl-replay") -> dict[str, Any]:
+    """A full ``text_completion`` response body (the raw ``/completions`` endpoint) for a stored sample."""
+    choices = [
+        {
+            "index": c.get("index", i),
+            "text": c.get("text", ""),
+            "finish_reason": c.get("finish_reason", "stop"),
+            "logprobs": c.get("logprobs"),
+        }
+        for i, c in enumerate(sample["choices"])
+    ]
+    return {
+        "id": request_id,
+        "object": "text_completion",
+        "created": 0,
+        "model": sample.get("model", ""),
+        "choices": choices,
+        "usage": dict(sample.get("usage") or {}),
+    }
+
+
+def completion_chunks(sample: Mapping[str, Any], *, request_id: str = "cmpl-replay") -> list[dict[str, Any]]:
+    """The ``text_completion`` events that stream a stored raw-completion sample."""
+    base = {"id": request_id, "object": "text_completion", "created": 0, "model": sample.get("model", "")}
+    chunks: list[dict[str, Any]] = []
+    for i, c in enumerate(sample["choices"]):
+        index = c.get("index", i)
+        for piece in split_stream_pieces(c.get("text", "")):
+            chunks.append({**base, "choices": [{"index": index, "text": piece, "finish_reason": None}]})
+        chunks.append(
+            {**base, "choices": [{"index": index, "text": "", "finish_reason": c.get("finish_reason")}]}
+        )
+    return chunks
