@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 MILLION = 1_000_000
-"""Prices are quoted per million tokens."""
+"""Prices are quoted per million tokens (lesson 08)."""
 
 #: A dated model name resolves to its base entry: gpt-4o-2024-08-06, gpt-4-0613, claude-…-20250929.
 _DATED_SUFFIX = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{8}|\d{4})$")

@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 ORDER = ("caching", "routing", "output_limit", "compression", "batching")
-"""The order in which :func:`compound_table` applies the optimisations (the seed's order)."""
+"""The order in which :func:`compound_table` applies the optimisations, the seed's order (lesson 08)."""
 
 
 def _check_mix(mix: Mapping[str, float]) -> dict[str, float]:

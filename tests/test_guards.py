@@ -363,3 +363,52 @@ def test_invalid_guard_settings_are_rejected():
         AnomalyDetector(threshold=1.0)
     with pytest.raises(ValueError):
         ManualClock().advance(-1)
+
+
+def test_concurrent_calls_cannot_overspend_because_estimates_are_reserved():
+    clock = ManualClock()
+    msgs = [{"role": "user", "content": "Hello!"}]
+    one = (count_message_tokens(msgs, "gpt-4o") * 2.5 + 100 * 10) / 1e6  # the estimate of one call
+    breaker = BudgetCircuitBreaker(hourly_cap=3.5 * one, clock=clock)
+    llm = GuardedProvider(
+        ScriptedProvider(lambda m, p: "ok", model="gpt-4o"), breaker, model="gpt-4o", clock=clock
+    )
+
+    async def fan_out():
+        return await asyncio.gather(
+            *(llm.acomplete(msgs, max_tokens=100) for _ in range(10)), return_exceptions=True
+        )
+
+    results = asyncio.run(fan_out())
+    ok = [r for r in results if isinstance(r, ChatResult)]
+    refused = [r for r in results if isinstance(r, BudgetExceededError)]
+    assert len(ok) == 3 and len(refused) == 7
+    assert llm.spend_log.total <= 3.5 * one
+
+
+def test_stream_records_the_final_usage_and_charges_an_abandoned_stream_its_estimate():
+    clock = ManualClock()
+    llm = GuardedProvider(
+        ScriptedProvider(lambda m, p: "streamed answer", model="gpt-4o"), model="gpt-4o", clock=clock
+    )
+    msgs = [{"role": "user", "content": "Hello!"}]
+    chunks = list(llm.stream(msgs, max_tokens=50))
+    final = chunks[-1].result
+    assert final is not None and final.text == "streamed answer"
+    assert llm.spend_log.records[-1].completion_tokens == final.usage.completion_tokens
+
+    stream = llm.stream(msgs, max_tokens=50)
+    next(stream)
+    stream.close()  # the consumer walked away mid-answer
+    last = llm.spend_log.records[-1]
+    assert last.cost == pytest.approx(last.estimated_cost)
+    assert last.estimated_cost == pytest.approx((count_message_tokens(msgs, "gpt-4o") * 2.5 + 50 * 10) / 1e6)
+
+
+def test_views_for_other_users_share_guards_and_the_spend_log():
+    llm = GuardedProvider(ScriptedProvider(lambda m, p: "ok", model="gpt-4o"), model="gpt-4o", user="a")
+    bob = llm.as_user("bob", tenant="team-b")
+    bob.complete([{"role": "user", "content": "hi"}])
+    llm.complete([{"role": "user", "content": "hi"}])
+    assert [(r.user, r.tenant) for r in llm.spend_log.records] == [("bob", "team-b"), ("a", "default")]
+    assert bob.spend_log is llm.spend_log

@@ -21,7 +21,7 @@ __all__ = [
 ]
 
 Clock = Callable[[], float]
-"""A function returning the current time in seconds."""
+"""A function returning the current time in seconds (lesson 08)."""
 
 
 class ManualClock:
