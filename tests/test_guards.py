@@ -19,6 +19,7 @@ from course_lib.guards import (
     QuotaExceededError,
     RateLimitedError,
     SlidingWindowRateLimiter,
+    SpendLog,
     TenantQuotas,
 )
 from course_lib.providers.base import ChatResult, Choice, ProviderError, ServerError, Usage
@@ -412,3 +413,16 @@ def test_views_for_other_users_share_guards_and_the_spend_log():
     llm.complete([{"role": "user", "content": "hi"}])
     assert [(r.user, r.tenant) for r in llm.spend_log.records] == [("bob", "team-b"), ("a", "default")]
     assert bob.spend_log is llm.spend_log
+
+
+def test_spend_log_cache_hit_rate_aggregates_every_call_and_windows_cost():
+    log = SpendLog()
+    common = {"estimated_cost": 0.0, "completion_tokens": 0, "user": "u", "tenant": "t"}
+    log.add(time=0.0, cost=1.0, prompt_tokens=1000, cached_tokens=900, **common)
+    log.add(time=50.0, cost=2.0, prompt_tokens=1000, cached_tokens=0, **common)
+    # 900 of 2,000 prompt tokens came from the cache (the last call alone would say 0 %).
+    assert log.cache_hit_rate == pytest.approx(0.45)
+    assert log.cost_between(0, 50) == 1.0
+    assert log.cost_between(0, 51) == 3.0
+    assert log.total == 3.0
+    assert SpendLog().cache_hit_rate == 0.0

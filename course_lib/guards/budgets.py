@@ -68,7 +68,7 @@ class BudgetCircuitBreaker:
         now = self.clock()
         w = next((w for w in self.windows if w.name == window), None)
         if w is None:
-            raise KeyError(f"no {window!r} window; this breaker has {[w.name for w in self.windows]}")
+            raise ValueError(f"no {window!r} window; this breaker has {[w.name for w in self.windows]}")
         return self._spent.get(self._key(w, now), 0.0)
 
     def is_open(self) -> bool:

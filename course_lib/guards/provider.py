@@ -76,6 +76,16 @@ class SpendLog:
         """Running total after each call."""
         return [r.cumulative for r in self.records]
 
+    @property
+    def cache_hit_rate(self) -> float:
+        """Cached share of all prompt tokens so far (over the whole log, not just the last call)."""
+        prompt = sum(r.prompt_tokens for r in self.records)
+        return sum(r.cached_tokens for r in self.records) / prompt if prompt else 0.0
+
+    def cost_between(self, start: float, end: float) -> float:
+        """USD settled in ``start <= time < end`` (e.g. the last hour, to project a month)."""
+        return sum(r.cost for r in self.records if start <= r.time < end)
+
     def burn_down(self, cap: float) -> list[tuple[float, float]]:
         """(time, budget left) after each call, for a budget of ``cap`` USD."""
         return [(r.time, cap - r.cumulative) for r in self.records]
