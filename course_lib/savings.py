@@ -18,7 +18,7 @@ Each row's saving is measured against the row above it, so the attribution depen
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -167,7 +167,7 @@ class PromptCaching:
 class ModelRouting:
     """Send each share of requests to a model, e.g. ``{"gpt-3.5-turbo": 0.6, "gpt-4": 0.4}`` (lesson 08)."""
 
-    mix: Mapping[str, float] = field(default_factory=dict)
+    mix: Mapping[str, float]
     name: ClassVar[str] = "routing"
 
     def __post_init__(self) -> None:
