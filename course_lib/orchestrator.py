@@ -209,7 +209,7 @@ class Orchestrator:
             steps.append(record)
         else:
             error = (
-                f"no final answer after {self.max_iterations} iterations; raise max_iterations "
+                f"no final answer after {self.max_iterations} iteration(s); raise max_iterations "
                 "or break the problem into smaller questions"
             )
         computed = [r.value for r in steps if r.value is not None]

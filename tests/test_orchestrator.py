@@ -248,7 +248,7 @@ def test_stops_after_max_iterations():
     assert result.status == "max_iterations"
     assert result.iterations == 4
     assert len(provider.calls) == 4
-    assert "no final answer after 4 iterations" in result.error
+    assert "no final answer after 4 iteration(s)" in result.error
     assert len(result.usage_per_iteration) == 4
 
 
