@@ -22,6 +22,7 @@ from .providers.base import ConfigurationError
 __all__ = ["EXIT_CONFIG", "EXIT_NO_ANSWER", "EXIT_OK", "build_parser", "main", "recorded_problems"]
 
 EXIT_OK, EXIT_NO_ANSWER, EXIT_CONFIG = 0, 1, 2
+"""Exit codes: answered; no answer (iterations, corrections or provider failed); usage or configuration error."""
 RECORDINGS = "cot_orchestrator"
 _LABELS = {"analyze": "ANALYZE", "calculate": "CALCULATE", "verify": "VERIFY", "final_answer": "FINAL ANSWER"}
 

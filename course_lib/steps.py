@@ -46,6 +46,7 @@ __all__ = [
 
 StepType = Literal["analyze", "calculate", "verify", "final_answer"]
 STEP_TYPES: tuple[str, ...] = ("analyze", "calculate", "verify", "final_answer")
+"""The kinds of step a model may take; only ``final_answer`` ends the loop (lesson 10)."""
 
 SYSTEM_PROMPT = """\
 You solve problems one step at a time. Every reply is exactly one JSON object describing your next \
@@ -66,6 +67,7 @@ every number the answer needs.
 Example reply:
 {"step": 1, "step_type": "calculate", "thought": "15% of 240 is 240 times 0.15.", \
 "expression": "240 * 0.15"}"""
+"""The orchestrator's instructions: one JSON step per reply, arithmetic left to the calculator (lesson 10)."""
 
 
 class ReasoningStep(BaseModel):
@@ -196,6 +198,7 @@ def ungrounded_numbers(answer: str, computed: Iterable[Number], problem: str = "
 
 
 Status = Literal["answered", "max_iterations", "invalid_output", "provider_error"]
+"""How a run ended: with an answer, out of iterations, out of corrections, or on a provider error."""
 EventKind = Literal["step", "tool_result", "tool_error", "invalid_output", "provider_retry", "finished"]
 
 
