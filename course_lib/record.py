@@ -30,6 +30,7 @@ __all__ = [
     "record_with",
     "register",
     "run",
+    "run_notebook",
     "run_target",
     "seed_scratch",
 ]
@@ -53,7 +54,7 @@ class RecordSummary:
         return len(self.keys)
 
     def describe(self) -> str:
-        """One line for the terminal."""
+        """One line for the terminal (lesson 00)."""
         kept = f"; {self.scripted_kept} scripted entries kept as they were" if self.scripted_kept else ""
         runs = "run" if self.runs == 1 else "runs"
         return (
@@ -63,7 +64,7 @@ class RecordSummary:
 
 
 def seed_scratch(target: RecordingStore, scratch: Path) -> None:
-    """Write the target's scripted entries to a scratch file, so the recorder replays them untouched."""
+    """Copy the target's scripted entries into a scratch file, where the recorder replays them (lesson 00)."""
     store = RecordingStore(scratch)
     for entry in target.entries.values():
         if entry.provenance.source == "scripted":
@@ -72,7 +73,7 @@ def seed_scratch(target: RecordingStore, scratch: Path) -> None:
 
 
 def merge_run(target: RecordingStore, scratch: Path, summary: RecordSummary) -> None:
-    """Merge one run's fresh recorded entries into ``target`` and save it atomically.
+    """Merge one run's fresh recorded entries into ``target`` and save it atomically (lesson 00).
 
     The first run that records a request replaces its old entry; later runs append their samples.
     Scripted entries in the target are never replaced.
@@ -103,6 +104,38 @@ def _session(into: str | os.PathLike[str]) -> tuple[RecordingStore, RecordSummar
     return target, RecordSummary(path=target.path, scripted_kept=scripted)
 
 
+def _record_runs(
+    upstream: str,
+    into: str | os.PathLike[str],
+    samples: int,
+    env: Mapping[str, str] | None,
+    step: Callable[[dict[str, str]], int],
+) -> tuple[int, RecordSummary]:
+    """Run ``step(env)`` up to ``samples`` times, each into a fresh scratch file merged afterwards."""
+    _check_upstream(upstream, samples)
+    target, summary = _session(into)
+    code = 0
+    with tempfile.TemporaryDirectory(prefix="course-record-") as tmp:
+        for i in range(samples):
+            scratch = Path(tmp) / f"run{i}.jsonl"
+            seed_scratch(target, scratch)
+            run_env = {
+                **os.environ,
+                **(env or {}),
+                "COURSE_PROVIDER": "record",
+                "COURSE_RECORD_UPSTREAM": upstream,
+                "COURSE_RECORD_TO": str(scratch),
+            }
+            try:
+                code = step(run_env)
+            finally:
+                merge_run(target, scratch, summary)
+                summary.runs += 1
+            if code != 0:
+                break
+    return code, summary
+
+
 def record_with(
     upstream: str,
     into: str | os.PathLike[str],
@@ -118,26 +151,11 @@ def record_with(
     """
     from .providers.registry import get_provider
 
-    _check_upstream(upstream, samples)
-    target, summary = _session(into)
-    with tempfile.TemporaryDirectory(prefix="course-record-") as tmp:
-        for i in range(samples):
-            scratch = Path(tmp) / f"run{i}.jsonl"
-            seed_scratch(target, scratch)
-            run_env = {
-                **os.environ,
-                **(env or {}),
-                "COURSE_PROVIDER": "record",
-                "COURSE_RECORD_UPSTREAM": upstream,
-                "COURSE_RECORD_TO": str(scratch),
-            }
-            provider = get_provider("record", model=model, env=run_env)
-            try:
-                fn(provider)
-            finally:
-                merge_run(target, scratch, summary)
-                summary.runs += 1
-    return summary
+    def step(run_env: dict[str, str]) -> int:
+        fn(get_provider("record", model=model, env=run_env))
+        return 0
+
+    return _record_runs(upstream, into, samples, env, step)[1]
 
 
 def _check_upstream(upstream: str, samples: int) -> None:
@@ -151,12 +169,12 @@ def _check_upstream(upstream: str, samples: int) -> None:
 
 
 def run_notebook(path: Path, env: Mapping[str, str], *, timeout: float | None = 600) -> int:
-    """Execute a notebook in a kernel on this interpreter (``sys.executable``); return 0 or 1."""
+    """Execute a notebook in a kernel on this interpreter (``sys.executable``); 0 or 1 (lesson 00)."""
     import nbformat
     from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     class _ThisPython(KernelSpecManager):
         def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
@@ -173,8 +191,9 @@ def run_notebook(path: Path, env: Mapping[str, str], *, timeout: float | None = 
         nb, km=km, timeout=timeout, resources={"metadata": {"path": str(path.parent.resolve())}}
     )
     try:
-        client.execute(env=dict(env))
-    except (CellExecutionError, CellTimeoutError) as exc:
+        # The kernel's own log lines (not cell output, which arrives over ZeroMQ) stay off the console.
+        client.execute(env=dict(env), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
         print(f"error: {path} failed while recording:\n{exc}", file=sys.stderr)
         return 1
     return 0
@@ -183,7 +202,7 @@ def run_notebook(path: Path, env: Mapping[str, str], *, timeout: float | None = 
 def run_target(
     target: Path, env: Mapping[str, str], *, args: Sequence[str] = (), timeout: float | None = 600
 ) -> int:
-    """Run a ``.py`` script (``sys.executable``) or an ``.ipynb`` notebook with ``env``; the exit code."""
+    """Run a ``.py`` script (``sys.executable``) or ``.ipynb`` notebook with ``env``; its exit code (lesson 00)."""
     if not target.exists():
         raise FileNotFoundError(f"{target} does not exist; pass a .py script or an .ipynb notebook")
     if target.suffix == ".ipynb":
@@ -205,29 +224,13 @@ def record_target(
     env: Mapping[str, str] | None = None,
     timeout: float | None = 600,
 ) -> tuple[int, RecordSummary]:
-    """Run ``target`` ``samples`` times with ``COURSE_PROVIDER=record``; return exit code and summary."""
-    _check_upstream(upstream, samples)
-    target_store, summary = _session(into)
-    code = 0
-    with tempfile.TemporaryDirectory(prefix="course-record-") as tmp:
-        for i in range(samples):
-            scratch = Path(tmp) / f"run{i}.jsonl"
-            seed_scratch(target_store, scratch)
-            run_env = {
-                **os.environ,
-                **(env or {}),
-                "COURSE_PROVIDER": "record",
-                "COURSE_RECORD_UPSTREAM": upstream,
-                "COURSE_RECORD_TO": str(scratch),
-            }
-            try:
-                code = run_target(target, run_env, args=args, timeout=timeout)
-            finally:
-                merge_run(target_store, scratch, summary)
-                summary.runs += 1
-            if code != 0:
-                break
-    return code, summary
+    """Run a script or notebook ``samples`` times with ``COURSE_PROVIDER=record``: exit code, summary (lesson 00).
+
+    Stops after the first run that fails; what it recorded until then is kept.
+    """
+    return _record_runs(
+        upstream, into, samples, env, lambda run_env: run_target(target, run_env, args=args, timeout=timeout)
+    )
 
 
 # --------------------------------------------------------------------------- CLI
@@ -277,7 +280,7 @@ def _preflight(upstream: str, env: Mapping[str, str]) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Entry point of ``course record``: returns the exit code."""
+    """Entry point of ``course record``: returns the exit code (lesson 00)."""
     from .providers.local import LocalServer, LocalServerError
 
     target = Path(args.target)

@@ -85,6 +85,15 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+def _port_in_use(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
 def server_ready(base_url: str, timeout: float = 1.0) -> bool:
     """Does ``GET {base_url}/models`` answer 200? Plain http.client, so no proxy settings apply (lesson 00)."""
     url = urlsplit(base_url)
@@ -123,7 +132,7 @@ class LocalServer:
         self.host = host
         self.port = port
         self.n_ctx = n_ctx
-        self.n_threads = n_threads or max(1, os.cpu_count() or 1)
+        self.n_threads = n_threads or max(1, (os.cpu_count() or 2) // 2)
         self.model = Path(model) if model is not None else None
         self.alias = alias
         self.startup_timeout = startup_timeout
@@ -181,12 +190,17 @@ class LocalServer:
         """Launch the server and wait until ``/v1/models`` answers; raise :class:`LocalServerError` if not."""
         if self.running:
             return self
-        if importlib.util.find_spec("llama_cpp") is None:
+        if self.python == sys.executable and importlib.util.find_spec("llama_cpp") is None:
             raise ConfigurationError(f"llama-cpp-python is not installed: run `{_INSTALL_HINT}`")
         command_model = self.model or model_path()
         self.model = command_model
         if self.port is None:
             self.port = free_port(self.host)
+        elif _port_in_use(self.host, self.port):
+            raise LocalServerError(
+                f"port {self.port} on {self.host} is already in use (is `course serve-local` already "
+                "running? then just use it); choose another with --port"
+            )
         self._log_dir = Path(tempfile.mkdtemp(prefix="course-local-"))
         self.log_path = self._log_dir / "server.log"
         started = self._clock()
@@ -276,7 +290,10 @@ def serve(port: int = DEFAULT_PORT, host: str = "127.0.0.1", n_ctx: int = 2048) 
         return 0
     tail = server.log_tail()
     server.stop()
-    print(f"error: the local model server exited with code {code}. Last lines of its log:\n{tail}")
+    print(
+        f"error: the local model server exited with code {code}. Last lines of its log:\n{tail}",
+        file=sys.stderr,
+    )
     return 1
 
 
@@ -296,5 +313,5 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Entry point of ``course serve-local``: returns the exit code."""
+    """Entry point of ``course serve-local``: returns the exit code (lesson 00)."""
     return serve(port=args.port, host=args.host, n_ctx=args.n_ctx)
