@@ -32,7 +32,7 @@ browser:
 	@bash scripts/install_browser.sh
 
 test: install-dev browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 lint:
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
