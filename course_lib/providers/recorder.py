@@ -122,12 +122,15 @@ class RecordingTransport:
         *,
         server: str,
         replay_scripted: Callable[[httpx2.Request], httpx2.Response] | None = None,
+        model_label: str | None = None,
         today: Callable[[], date] = date.today,
     ) -> None:
         self.store = store
         self.upstream = upstream or httpx2.HTTPTransport()
         self.server = server
         self.replay_scripted = replay_scripted
+        # The model that really answers, when the server echoes the requested name (llama.cpp does).
+        self.model_label = model_label
         self._today = today
         self._fresh: set[str] = set()
         self._lock = threading.Lock()
@@ -173,7 +176,7 @@ class RecordingTransport:
                     samples=[],
                     provenance=Provenance(
                         source="recorded",
-                        model=str(model or ""),
+                        model=str(self.model_label or model or ""),
                         server=self.server,
                         date=self._today().isoformat(),
                         usage="computed" if computed else "reported",

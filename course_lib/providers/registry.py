@@ -182,6 +182,7 @@ def _recording_provider(
         httpx2.HTTPTransport(),
         server=e.get("COURSE_RECORD_SERVER") or _server_label(upstream),
         replay_scripted=replay.handle if replay else None,
+        model_label=LOCAL_MODEL if upstream == "local" else None,
     )
     client = openai.OpenAI(
         api_key=api_key,
