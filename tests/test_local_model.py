@@ -183,6 +183,18 @@ def test_record_then_replay_gives_the_live_answers(local_server, tmp_path):
 
 
 @pytest.mark.local
+def test_provenance_names_the_model_that_answered_not_the_one_asked_for(local_server, tmp_path):
+    path = tmp_path / "asked.jsonl"
+    env = {"COURSE_LOCAL_URL": local_server.url}
+    record_with(
+        "local", path, lambda p: p.complete(ASK, max_tokens=4, temperature=0), model="gpt-4o-mini", env=env
+    )
+    (entry,) = RecordingStore(path).entries.values()
+    assert entry.request["model"] == "gpt-4o-mini"  # the key matches what the lesson's code asks for …
+    assert entry.provenance.model == LOCAL_ALIAS  # … but the label says who really answered
+
+
+@pytest.mark.local
 @pytest.mark.slow
 def test_course_record_start_local_runs_a_script(tmp_path, capsys):
     script = tmp_path / "lesson.py"
