@@ -142,9 +142,10 @@ def test_solution_scores_full_marks_in_the_current_interpreter_within_budget(tmp
     out, err = capfd.readouterr()
     assert code == 0, out
     assert err == ""
-    assert (
-        tmp_path / "kernel.txt"
-    ).read_text() == f"{sys.executable}|1"  # same interpreter, cwd = notebook dir
+    # The kernel ran this interpreter, in grading mode, with the notebook's folder as working directory,
+    # and left nothing else there (hypothesis caches go to a temporary folder).
+    assert (tmp_path / "kernel.txt").read_text() == f"{sys.executable}|1"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["99_demo.ipynb", "g.json", "g.xml", "kernel.txt"]
     data = json.loads((tmp_path / "g.json").read_text())
     assert (data["score"], data["max_score"], data["full_marks"]) == (5, 5, True)
     notebook = data["notebooks"][0]
@@ -229,3 +230,29 @@ def test_several_notebooks_in_one_run_exit_1_unless_all_full(tmp_path, capsys):
     assert "[1/2] grading" in out and "[2/2] grading" in out and "Points 5/10" in out
     data = json.loads((tmp_path / "g.json").read_text())
     assert [n["score"] for n in data["notebooks"]] == [5, 0]
+
+
+@pytest.mark.slow
+def test_a_cell_that_ignores_interrupts_ends_grading_with_the_cell_named(tmp_path):
+    nb = _demo()
+    stubborn = "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass"
+    nb.cells.insert(3, nbformat.v4.new_code_cell(stubborn))
+    result = grade_notebook(_write(nb, tmp_path), cell_timeout=1, check_timeout=1)
+    assert result.error.startswith(
+        "cell 4 (`while True:`) ignored the stop request after the per-cell limit of 1 s"
+    )
+    assert [(q.status, q.score) for q in result.questions] == [("not_run", 0)] * 3
+    assert result.duration_s < 30
+
+
+@pytest.mark.slow
+def test_kernel_death_during_a_check_blames_that_question(tmp_path):
+    nb = _demo()
+    _replace(
+        nb, "            return provider.complete(messages)", "            import os\n            os._exit(1)"
+    )
+    result = grade_notebook(_write(nb, tmp_path), cell_timeout=10)
+    assert _statuses(result) == {"99.1": "passed", "99.2": "error", "99.3": "not_run"}
+    assert result.error.startswith("the Python kernel died while running the checks")
+    assert result.questions[1].hint.startswith("grading stopped during this check: the Python kernel died")
+    assert result.score == 1

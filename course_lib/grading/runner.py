@@ -118,7 +118,7 @@ def _execute(
     """Run the prepared notebook; return (executed notebook or None, fatal error or None, timed-out cells)."""
     import nbformat
     import papermill
-    from nbclient.exceptions import DeadKernelError
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
     from .kernel import KERNEL_NAME, grader_kernel_manager
@@ -148,7 +148,11 @@ def _execute(
                 request_save_on_cell_execute=False,
                 cwd=str(cwd),
                 start_timeout=60,
-                kernel_manager_class=grader_kernel_manager(str(log_path)),
+                kernel_manager_class=grader_kernel_manager(
+                    str(log_path),
+                    # hypothesis caches under ./.hypothesis by default: keep the learner's folder clean
+                    {"HYPOTHESIS_STORAGE_DIRECTORY": str(log_path.parent / "hypothesis")},
+                ),
                 allow_errors=True,
                 interrupt_on_timeout=True,
                 error_on_timeout={"ename": "CellTimeoutError", "evalue": "time limit", "traceback": []},
@@ -161,8 +165,15 @@ def _execute(
             fatal = (
                 f"the Python kernel died while running {where}: did it call exit() or os._exit(), or crash?"
             )
+        except CellTimeoutError:
+            where = f"cell {current['cell']} (`{current['first']}`)" if current.get("cell") else "the checks"
+            fatal = (
+                f"{where} ignored the stop request after the per-cell limit of {cell_timeout:g} s "
+                "(does it catch KeyboardInterrupt or BaseException?), so the rest could not run"
+            )
         except Exception as exc:
-            fatal = f"the notebook could not be run: {type(exc).__name__}: {exc}"
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            fatal = f"the notebook could not be run: {type(exc).__name__}: {first}"
     nb = None
     if executed.exists():
         with warnings.catch_warnings():
