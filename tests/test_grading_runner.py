@@ -256,3 +256,13 @@ def test_kernel_death_during_a_check_blames_that_question(tmp_path):
     assert result.error.startswith("the Python kernel died while running the checks")
     assert result.questions[1].hint.startswith("grading stopped during this check: the Python kernel died")
     assert result.score == 1
+
+
+@pytest.mark.slow
+def test_a_grading_cell_that_cannot_start_is_reported(tmp_path):
+    nb = _demo()
+    nb.cells.append(nbformat.v4.new_code_cell("import sys\nsys.modules['course_lib.grading.sandbox'] = None"))
+    result = grade_notebook(_write(nb, tmp_path), cell_timeout=10)
+    assert result.error.startswith("the grading cell did not finish: ")
+    assert "course_lib.grading.sandbox" in result.error
+    assert [q.status for q in result.questions] == ["not_run"] * 3

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .inline import CheckResult, check
+from .notebook import NotebookFormatError, read_notebook
 from .registry import (
     CheckFailed,
     Question,
@@ -42,12 +43,10 @@ __all__ = [
     "run_question",
 ]
 
-_LAZY = {"grade_notebook", "read_notebook", "NotebookFormatError"}
-
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        from . import runner
+    if name == "grade_notebook":  # imports papermill only when used
+        from .runner import grade_notebook
 
-        return getattr(runner, name)
+        return grade_notebook
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

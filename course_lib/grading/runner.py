@@ -17,75 +17,26 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
+from .notebook import (
+    CELL_KEY,
+    GRADER_TAG,
+    NotebookFormatError,
+    execution_notes,
+    first_line,
+    prepare,
+    read_notebook,
+)
 from .registry import Question, exercise_number, load_exercise
-from .results import NotebookResult, QuestionResult
+from .results import NotebookResult, QuestionResult, Status
 from .sandbox import DEFAULT_CHECK_TIMEOUT
 
 __all__ = ["DEFAULT_CELL_TIMEOUT", "NotebookFormatError", "grade_notebook", "read_notebook"]
 
 DEFAULT_CELL_TIMEOUT = 30.0
-GRADER_TAG = "course-grader"
-_CELL_KEY = "course_grade_cell"
 _KERNEL_LOG_NOISE = ("Kernel is running over TCP without encryption",)
-
-
-class NotebookFormatError(ValueError):
-    """The file is not a notebook the grader can run; the message says why (exercises)."""
-
-
-def read_notebook(path: str | Path) -> Any:
-    """Read a notebook, or raise :class:`NotebookFormatError` saying what is wrong with the file (exercises)."""
-    import nbformat
-
-    raw = Path(path).read_bytes()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise NotebookFormatError("the file is not UTF-8 text, so it cannot be a notebook") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise NotebookFormatError(
-            f"the file is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
-            "re-save it from JupyterLab or restore it from git"
-        ) from None
-    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
-        raise NotebookFormatError("the file is JSON but not a Jupyter notebook (it has no list of 'cells')")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return nbformat.reads(text, as_version=4)
-    except Exception as exc:
-        raise NotebookFormatError(f"the notebook cannot be read: {exc}") from None
-
-
-def _source(cell: Any) -> str:
-    src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else str(src)
-
-
-def prepare(nb: Any, number: int, result_path: Path, check_timeout: float | None) -> Any:
-    """A clean copy of the notebook's code cells plus the grading cell (exercises)."""
-    import nbformat.v4 as v4
-
-    cells = []
-    for index, cell in enumerate(nb.get("cells", []), start=1):
-        if cell.get("cell_type") != "code" or not _source(cell).strip():
-            continue
-        tags = list(cell.get("metadata", {}).get("tags", []))
-        cells.append(v4.new_code_cell(_source(cell), metadata={"tags": tags, _CELL_KEY: index}))
-    grader = (
-        "from course_lib.grading.sandbox import grade_in_kernel as _course_grade\n"
-        f"_course_grade({number}, globals(), {str(result_path)!r}, check_timeout={check_timeout!r})\n"
-        "del _course_grade"
-    )
-    cells.append(v4.new_code_cell(grader, metadata={"tags": [GRADER_TAG]}))
-    out = v4.new_notebook(cells=cells)
-    out.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    out.metadata["language_info"] = {"name": "python"}
-    return out
+_STATUSES = set(get_args(Status))
 
 
 @contextmanager
@@ -127,8 +78,8 @@ def _execute(
     timed_out: set[int] = set()
 
     def timeout_for(cell: Any) -> float:
-        current["cell"] = cell.metadata.get(_CELL_KEY, 0)
-        current["first"] = _first_line(cell)
+        current["cell"] = cell.metadata.get(CELL_KEY, 0)
+        current["first"] = first_line(cell)
         return grader_timeout if GRADER_TAG in cell.metadata.get("tags", []) else cell_timeout
 
     def on_log(message: str) -> None:
@@ -187,25 +138,14 @@ def _execute(
     return nb, fatal, timed_out
 
 
-def _first_line(cell: Any) -> str:
-    return next((ln.strip() for ln in _source(cell).splitlines() if ln.strip()), "")[:50]
-
-
-def _notes(nb: Any, cell_timeout: float, timed_out: set[int]) -> list[str]:
-    notes = []
+def _grader_cell_error(nb: Any) -> str | None:
+    """The exception the grading cell itself raised (say, course_lib missing in the kernel), if any."""
     for cell in nb.cells if nb is not None else []:
-        index = cell.metadata.get(_CELL_KEY)
-        if index is None:
-            continue
-        where = f"cell {index} (`{_first_line(cell)}`)"
-        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-        if index in timed_out or any(o.get("ename") == "KeyboardInterrupt" for o in errors):
-            notes.append(f"{where} was stopped after the per-cell limit of {cell_timeout:g} s")
-        elif errors:
-            err = errors[0]
-            evalue = str(err.get("evalue", ""))[:200]
-            notes.append(f"{where} raised {err.get('ename')}" + (f": {evalue}" if evalue else ""))
-    return notes
+        if GRADER_TAG in cell.metadata.get("tags", []):
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "error":
+                    return f"{out.get('ename')}: {str(out.get('evalue', ''))[:200]}"
+    return None
 
 
 def _read_events(path: Path) -> list[dict[str, Any]]:
@@ -231,7 +171,8 @@ def _assemble(
         base = {"id": q.id, "title": q.title, "points": q.points}
         got = finished.get(q.id)
         if got is not None:
-            status = got.get("status", "error")
+            status = got.get("status")
+            status = status if status in _STATUSES else "error"
             score = q.points if status == "passed" else 0.0
             out.append(
                 QuestionResult(
@@ -297,7 +238,7 @@ def grade_notebook(
             tmpdir / "kernel.log",
         )
         events = _read_events(result_path)
-    notes = _notes(executed, cell_timeout, timed_out - {0})
+    notes = execution_notes(executed, cell_timeout, timed_out - {0})
     done = any(e.get("event") == "done" for e in events)
     fatal_events = [e["error"] for e in events if e.get("event") == "fatal"]
     error = None
@@ -309,7 +250,10 @@ def grade_notebook(
         error = fatal
     elif not done:
         error = "the grading cell did not finish"
-        if 0 in timed_out or not events:
+        crash = _grader_cell_error(executed)
+        if crash:
+            error += f": {crash}"
+        elif 0 in timed_out or not events:
             error += f" (it ran past its limit of {grader_timeout:g} s, or never started)"
     reason = (error or "grading stopped early").split(";")[0].split(": did it")[0]
     stopped = "error" if fatal else "timeout"
