@@ -149,7 +149,7 @@ class ScriptedAnthropicServer:
     adapter sent. Usage is an estimate counted with tiktoken (Claude's own tokenizer differs).
     """
 
-    def __init__(self, replies: Replies, *, model: str = "claude-sonnet-4-5") -> None:
+    def __init__(self, replies: Replies, *, model: str = "claude-sonnet-5-5") -> None:
         self.replies = replies
         self.model = model
         self.requests: list[dict[str, Any]] = []
