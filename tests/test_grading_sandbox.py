@@ -171,3 +171,18 @@ def test_grade_namespace_reports_every_question_of_the_exercise():
     assert [r.id for r in results] == ["99.1", "99.2", "99.3"]
     assert all(r.status == "missing" for r in results)
     assert events[0] == "99.1" and len(events) == 6
+
+
+def test_checks_run_off_the_event_loop_even_without_a_time_limit():
+    # A notebook kernel runs cells inside an event loop; learner code calling asyncio.run must still work.
+    async def answer():
+        return 42
+
+    def check(f):
+        if f() != 42:
+            raise CheckFailed("wrong")
+
+    async def kernel_like():
+        return run_question(_question(check), {"f": lambda: asyncio.run(answer())}, timeout=None)
+
+    assert asyncio.run(kernel_like()).status == "passed"
