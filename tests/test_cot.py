@@ -1,0 +1,307 @@
+"""Tests of course_lib.cot: prompts, answer reading, the refund audit, the step-stream parser and timelines."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from course_lib.cot import (
+    COMPARISONS,
+    COT_SYSTEM_PROMPT,
+    Comparison,
+    CotStep,
+    RefundClaim,
+    RefundOrder,
+    RefundPolicy,
+    StepStreamParser,
+    audit_refund,
+    claimed_relation,
+    cot_messages,
+    decide_refund,
+    direct_messages,
+    elapsed_days,
+    iter_steps,
+    parse_steps,
+    refund_messages,
+    step_timeline,
+    stream_messages,
+    tally_answers,
+)
+from course_lib.providers.scripted import ScriptedProvider
+
+# ---------------------------------------------------------------- prompts and comparisons
+
+
+def test_direct_and_cot_messages_carry_the_question():
+    direct = direct_messages("  Is 9.11 greater than 9.8? ")
+    assert [m["role"] for m in direct] == ["user"]
+    assert direct[0]["content"].startswith("Is 9.11 greater than 9.8?\n")
+    cot = cot_messages("Is 9.11 greater than 9.8?")
+    assert cot == [
+        {"role": "system", "content": COT_SYSTEM_PROMPT},
+        {"role": "user", "content": "Is 9.11 greater than 9.8?"},
+    ]
+    assert "Answer:" in COT_SYSTEM_PROMPT and "Step 1" in COT_SYSTEM_PROMPT
+
+
+@pytest.mark.parametrize("build", [direct_messages, cot_messages, stream_messages])
+def test_empty_question_is_refused(build):
+    with pytest.raises(ValueError, match="empty"):
+        build("   ")
+
+
+def test_comparison_answers_are_computed_with_decimals():
+    assert COMPARISONS[0].question == "Is 9.11 greater than 9.8?"
+    assert COMPARISONS[0].expected == "no" and COMPARISONS[1].expected == "yes"
+    assert Comparison("9.11", "9.8", "larger").expected == "9.8"
+    assert Comparison("3.45", "3.50", "larger").expected == "3.5"
+    assert Comparison("3.45", "3.5", "larger").question == "Which is larger, 3.45 or 3.5?"
+    assert Comparison("1", "2").kind == "yesno" and Comparison("1", "2", "larger").kind == "number"
+
+
+GREATER = Comparison("9.11", "9.8")
+LARGER = Comparison("9.11", "9.8", "larger")
+
+
+@pytest.mark.parametrize(
+    ("text", "greater", "larger"),
+    [
+        ("No", "<", None),
+        ("Yes.", ">", None),
+        ("9.8", None, "<"),
+        ("**9.11**", None, ">"),
+        ("9.11 is greater than 9.8, but it is ambiguous", ">", ">"),
+        ("9.11 is 0.26 higher than 9.8", ">", ">"),
+        ("9.11 exceeds 9.8 in absolute terms", ">", ">"),
+        ("No, 9.11 is not greater than 9.8.", "<", "<"),
+        ("9.8 is larger than 9.11", "<", "<"),
+        ("9.80 is not less than 9.11", "<", "<"),
+        ("To decide if 9.11 is greater than 9.8 we compare decimals.", None, None),
+        ("We check whether 9.11 is larger than 9.8.", None, None),
+        ("0.11 is less than 0.80, so the answer follows.", None, None),
+        ("Step 1: 9.11 is greater than 9.8?\nStep 2: no, 9.8 is larger than 9.11.", "<", "<"),
+        ("Step 1: 9.8 is larger than 9.11.\nAnswer: Yes", ">", None),
+        ("Answer: 9.11 is larger than 9.8. Later: 9.8 is larger than 9.11", ">", ">"),
+        ("", None, None),
+    ],
+)
+def test_claimed_relation(text, greater, larger):
+    assert claimed_relation(text, GREATER) == greater
+    assert claimed_relation(text, LARGER) == larger
+
+
+def test_tally_counts_right_wrong_and_missing():
+    tally = tally_answers(["No", "Yes", "No, it is not.", "I cannot say", "9.8 is larger than 9.11"], GREATER)
+    assert (tally.correct, tally.wrong, tally.missing, tally.total) == (3, 1, 1, 5)
+    assert tally.accuracy == pytest.approx(0.6)
+    assert tally_answers([], GREATER).accuracy == 0.0
+
+
+def test_parse_steps_groups_lines_until_the_next_header_or_answer():
+    text = (
+        "Let me think.\nStep 1: Compare 9.11 and 9.8.\n- same whole part\n"
+        "**Step 2:** 0.11 < 0.80\nstep 3) So 9.11 < 9.8.\nAnswer: No\ntrailing"
+    )
+    assert parse_steps(text) == [
+        CotStep(1, "Compare 9.11 and 9.8.\n- same whole part"),
+        CotStep(2, "0.11 < 0.80"),
+        CotStep(3, "So 9.11 < 9.8."),
+    ]
+    assert parse_steps("no steps here\nAnswer: 4") == []
+    assert parse_steps("Step 1: only") == [CotStep(1, "only")]
+
+
+# ---------------------------------------------------------------- refunds
+
+SEED_ORDER = RefundOrder(
+    id="ORD-12345",
+    purchased_at="2024-01-15",
+    requested_at="2024-03-20",
+    reason="Product defective",
+    amount="299.99",
+)
+
+
+def _claim(days: int, category: str, decision: str = "APPROVE") -> RefundClaim:
+    return RefundClaim(
+        step1_days_elapsed=days,
+        step2_reason_category=category,
+        step3_policy_check="…",
+        step4_decision=decision,
+        step4_justification="…",
+    )
+
+
+def test_the_seed_example_is_65_days_not_64():
+    # 16 days left in January after the 15th, 29 in February 2024 (a leap year), 20 in March.
+    assert elapsed_days(date(2024, 1, 15), date(2024, 3, 20)) == 16 + 29 + 20
+    audit = audit_refund(SEED_ORDER, _claim(64, "defective_product"))
+    assert audit.days_elapsed == 65 and audit.window_days == 90
+    assert audit.decision == "APPROVE" and audit.decision_ok and not audit.days_ok
+    assert audit.discrepancies == ["model said 64 days; 65 days elapsed"]
+
+
+def test_elapsed_days_uses_whole_days_and_refuses_time_travel():
+    start = datetime(2024, 1, 1, 12, 0)
+    assert elapsed_days(start, start + timedelta(days=40, hours=6)) == pytest.approx(40.25)
+    assert (start + timedelta(days=40, hours=6) - start).seconds == 6 * 3600  # what .seconds would give
+    with pytest.raises(ValueError, match="before the purchase"):
+        elapsed_days(date(2024, 2, 2), date(2024, 2, 1))
+
+
+@pytest.mark.parametrize(
+    ("after", "decision"),
+    [
+        (timedelta(days=30), "APPROVE"),
+        (timedelta(days=29, hours=23), "APPROVE"),
+        (timedelta(days=30, minutes=1), "DENY"),
+        (timedelta(days=31), "DENY"),
+    ],
+)
+def test_the_window_boundary_is_inclusive(after, decision):
+    start = datetime(2024, 2, 10, 9, 30)
+    order = SEED_ORDER.model_copy(update={"purchased_at": start, "requested_at": start + after})
+    audit = audit_refund(order, _claim(30, "changed_mind"))
+    assert audit.decision == decision
+    assert audit.decision_ok == (decision == "APPROVE")
+
+
+def test_a_wrong_day_count_that_flips_the_verdict_is_caught():
+    order = RefundOrder(
+        id="B", purchased_at="2024-02-10", requested_at="2024-03-12", reason="changed mind", amount=1
+    )
+    audit = audit_refund(order, _claim(30, "Changed_Mind"))
+    assert (audit.days_elapsed, audit.decision, audit.category) == (31, "DENY", "changed_mind")
+    assert audit.discrepancies == [
+        "model said 30 days; 31 days elapsed",
+        "model said APPROVE; the policy says DENY",
+    ]
+
+
+def test_a_category_outside_the_policy_goes_to_review():
+    audit = audit_refund(SEED_ORDER, _claim(65, "wrong_size"))
+    assert audit.decision == "REVIEW" and audit.window_days is None
+    assert "not in the policy" in audit.discrepancies[0]
+
+
+def test_a_custom_policy_is_applied():
+    strict = RefundPolicy(windows={"defective_product": 60})
+    assert audit_refund(SEED_ORDER, _claim(65, "defective_product"), strict).decision == "DENY"
+    assert "defective_product: refund if requested within 60 days" in strict.describe()
+
+
+def test_refund_messages_state_policy_and_order():
+    system, user = refund_messages(SEED_ORDER)
+    assert "defective_product" in system["content"] and "90 days" in system["content"]
+    assert "step1_days_elapsed" in system["content"]
+    assert "Purchase date: 2024-01-15" in user["content"]
+    assert "Refund request date: 2024-03-20" in user["content"]
+    assert "$299.99" in user["content"]
+
+
+def test_decide_refund_reads_fenced_json_and_audits_it():
+    reply = "```json\n" + json.dumps(_claim(64, "defective_product").model_dump()) + "\n```"
+    provider = ScriptedProvider([reply])
+    claim, audit = decide_refund(provider, SEED_ORDER)
+    assert claim.step1_days_elapsed == 64 and audit.days_elapsed == 65
+    assert provider.calls[0].messages == refund_messages(SEED_ORDER)
+    assert provider.calls[0].params["temperature"] == 0
+
+
+def test_claim_decision_is_case_insensitive_but_closed():
+    assert _claim(1, "other", " approve ").step4_decision == "APPROVE"
+    with pytest.raises(ValueError):
+        _claim(1, "other", "MAYBE")
+
+
+# ---------------------------------------------------------------- streamed steps
+
+STEPS = [
+    {"step": "analyze", "content": "A refund {question}"},
+    {"step": "think", "content": 'Line one\nline two, with "quotes"'},
+    {"step": "final", "content": "Yes."},
+]
+TEXT = "".join(json.dumps(s) + "\n" for s in STEPS)
+
+
+def test_parser_emits_each_step_when_its_line_ends():
+    parser = StepStreamParser()
+    assert parser.feed(TEXT[:10]) == []
+    first_end = TEXT.index("\n") + 1
+    assert parser.feed(TEXT[10 : first_end + 3]) == [STEPS[0]]
+    assert parser.feed(TEXT[first_end + 3 :]) == STEPS[1:]
+    assert parser.close() == []
+
+
+def test_parser_handles_blank_lines_crlf_and_a_last_line_without_newline():
+    text = "\n\n" + json.dumps(STEPS[0]) + "\r\n  \n" + json.dumps(STEPS[2])
+    assert list(iter_steps(text)) == [STEPS[0], STEPS[2]]
+
+
+@pytest.mark.parametrize("line", ["not json", "[1, 2]"])
+def test_parser_rejects_lines_that_are_not_json_objects(line):
+    with pytest.raises(ValueError, match="streamed line"):
+        list(iter_steps([json.dumps(STEPS[0]) + "\n" + line + "\n"]))
+
+
+def test_iter_steps_is_lazy():
+    consumed = []
+
+    def deltas():
+        for i, piece in enumerate(TEXT.split(" ")):
+            consumed.append(i)
+            yield piece if i == 0 else " " + piece
+
+    steps = iter_steps(deltas())
+    assert next(steps) == STEPS[0]
+    assert len(consumed) < len(TEXT.split(" "))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    steps=st.lists(
+        st.fixed_dictionaries({"step": st.sampled_from(["analyze", "solve", "final"]), "content": st.text()}),
+        max_size=5,
+    ),
+    cuts=st.lists(st.integers(min_value=0, max_value=10_000), max_size=12),
+)
+def test_any_split_of_the_text_yields_the_same_steps(steps, cuts):
+    text = "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in steps)
+    points = sorted({c % (len(text) + 1) for c in cuts})
+    pieces = [text[i:j] for i, j in zip([0, *points], [*points, len(text)], strict=True)]
+    assert "".join(pieces) == text
+    assert list(iter_steps(pieces)) == steps
+
+
+# ---------------------------------------------------------------- timelines
+
+
+def test_timeline_schedule_streaming_vs_blocking():
+    pieces = ['{"step": "a"}\n', '{"step":', ' "b"}\n']
+    text = "".join(pieces)
+    streamed = step_timeline(text, ttft_s=0.5, per_piece_s=0.1, pieces=pieces)
+    assert [(s.label, s.visible_s) for s in streamed.steps] == [
+        ("a", pytest.approx(0.6)),
+        ("b", pytest.approx(0.8)),
+    ]
+    assert streamed.first_token_s == pytest.approx(0.6)
+    assert streamed.first_step_s == pytest.approx(0.6) and streamed.total_s == pytest.approx(0.8)
+    blocking = step_timeline(text, ttft_s=0.5, per_piece_s=0.1, streaming=False, pieces=pieces)
+    assert [s.visible_s for s in blocking.steps] == [pytest.approx(0.8)] * 2
+    assert blocking.first_step_s == pytest.approx(0.8) == blocking.first_token_s
+
+
+def test_timeline_uses_replay_pieces_by_default_and_handles_edges():
+    default = step_timeline(TEXT, ttft_s=0.0, per_piece_s=1.0)
+    from course_lib.providers.responses import split_stream_pieces
+
+    assert default.total_s == len(split_stream_pieces(TEXT))
+    assert [s.label for s in default.steps] == ["analyze", "think", "final"]
+    empty = step_timeline("", ttft_s=0.3, per_piece_s=0.1)
+    assert empty.steps == () and empty.total_s == 0.3 and empty.first_step_s == 0.3
+    with pytest.raises(ValueError, match="negative"):
+        step_timeline(TEXT, ttft_s=-1, per_piece_s=0.1)
