@@ -1,0 +1,304 @@
+"""Grading of exercise 03: the solution scores full marks, the stub scores zero, planted bugs are caught."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from course_lib.cost import price_of
+from course_lib.grading import CheckFailed, get_question, load_exercise, run_question
+from course_lib.grading.checks import ex03
+from course_lib.grading.sync import render_exercise
+from course_lib.tokens import count_message_tokens
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTION = ROOT / "solutions" / "03_prompt_fundamentals.ipynb"
+EXERCISE = ROOT / "exercises" / "03_prompt_fundamentals.ipynb"
+
+# --------------------------------------------------------------------------- correct implementations
+
+
+def few_shot_ok(examples, query, system=None):
+    if not query.strip():
+        raise ValueError("empty query")
+    out = [{"role": "system", "content": system}] if system else []
+    for a, b in examples:
+        out += [{"role": "user", "content": a}, {"role": "assistant", "content": b}]
+    return [*out, {"role": "user", "content": query}]
+
+
+def system_prompt_ok(role, constraints, output_format, tone):
+    if not role.strip():
+        raise ValueError("no role")
+    parts = [f"ROLE:\n{role}"]
+    for title, items in (("Constraints", constraints), ("Output format", output_format), ("Tone", tone)):
+        if items:
+            parts.append(f"## {title}\n" + "\n".join(f"* {i}" for i in items))
+    return "\n\n".join(parts)
+
+
+def _cos(a, b):
+    return sum(x * y for x, y in zip(a, b, strict=True)) / (math.hypot(*a) * math.hypot(*b))
+
+
+def top_k_ok(query, examples, k, embed):
+    if k < 1:
+        raise ValueError("k")
+    q, *vs = embed([query] + [e["text"] for e in examples])
+    order = sorted(range(len(examples)), key=lambda i: -_cos(q, vs[i]))
+    return [examples[i] for i in order[:k]]
+
+
+def monthly_ok(static_messages, dynamic_messages, *, model, requests_per_month, output_tokens):
+    p = price_of(model)
+    out = {}
+    for name, msgs in (("static", static_messages), ("dynamic", dynamic_messages)):
+        out[f"{name}_tokens"] = count_message_tokens(msgs, model)
+        out[f"{name}_usd"] = (
+            requests_per_month * (out[f"{name}_tokens"] * p.input + output_tokens * p.output) / 1e6
+        )
+    out["saving"] = 1 - out["dynamic_usd"] / out["static_usd"] if out["static_usd"] else 0.0
+    return out
+
+
+def test_correct_implementations_in_another_style_pass() -> None:
+    ex03.check_build_few_shot(few_shot_ok)
+    ex03.check_build_system_prompt(system_prompt_ok)
+    ex03.check_top_k(top_k_ok)
+    ex03.check_monthly_costs(monthly_ok)
+
+
+def test_questions_registered_with_points() -> None:
+    questions = load_exercise(3)
+    assert [(q.id, q.points, q.targets) for q in questions] == [
+        ("3.1", 2, ("build_few_shot",)),
+        ("3.2", 2, ("build_system_prompt",)),
+        ("3.3", 3, ("top_k",)),
+        ("3.4", 2, ("monthly_costs",)),
+    ]
+
+
+# --------------------------------------------------------------------------- planted bugs
+
+
+def _fails(check, fn, *needles: str) -> str:
+    with pytest.raises(CheckFailed) as info:
+        check(fn)
+    message = str(info.value)
+    for needle in needles:
+        assert needle in message, message
+    return message
+
+
+def test_few_shot_wrong_role_order_fails() -> None:
+    def swapped(examples, query, system=None):
+        out = [{"role": "system", "content": system}] if system else []
+        for a, b in examples:
+            out += [{"role": "assistant", "content": b}, {"role": "user", "content": a}]
+        return [*out, {"role": "user", "content": query}]
+
+    _fails(ex03.check_build_few_shot, swapped, "roles", "followed by an assistant")
+
+
+def test_few_shot_missing_query_fails() -> None:
+    def no_query(examples, query, system=None):
+        return few_shot_ok(examples, query, system)[:-1]
+
+    _fails(ex03.check_build_few_shot, no_query, "must be the query")
+
+
+def test_few_shot_system_at_the_end_fails() -> None:
+    def system_last(examples, query, system=None):
+        out = few_shot_ok(examples, query)
+        return out + ([{"role": "system", "content": system}] if system else [])
+
+    _fails(ex03.check_build_few_shot, system_last, "query")
+
+
+def test_few_shot_that_accepts_an_empty_query_fails() -> None:
+    def lenient(examples, query, system=None):
+        return few_shot_ok(examples, query or "x", system) if query.strip() else []
+
+    _fails(ex03.check_build_few_shot, lenient, "ValueError")
+
+
+def test_system_prompt_without_tone_fails() -> None:
+    def no_tone(role, constraints, output_format, tone):
+        return system_prompt_ok(role, constraints, output_format, [])
+
+    _fails(ex03.check_build_system_prompt, no_tone, "section headings", "tone")
+
+
+def test_system_prompt_with_empty_heading_fails() -> None:
+    def always_all(role, constraints, output_format, tone):
+        if not role.strip():
+            raise ValueError
+        return "\n".join(
+            f"# {t}\n" + "\n".join(items)
+            for t, items in (
+                ("ROLE", [role]),
+                ("CONSTRAINTS", constraints),
+                ("OUTPUT FORMAT", output_format),
+                ("TONE", tone),
+            )
+        )
+
+    _fails(ex03.check_build_system_prompt, always_all, "no heading for a part with no items")
+
+
+def test_system_prompt_items_on_one_line_fail() -> None:
+    def one_line(role, constraints, output_format, tone):
+        if not role.strip():
+            raise ValueError
+        parts = [f"# ROLE\n{role}"]
+        for t, items in (("CONSTRAINTS", constraints), ("OUTPUT FORMAT", output_format), ("TONE", tone)):
+            if items:
+                parts.append(f"# {t}\n" + "; ".join(items))
+        return "\n".join(parts)
+
+    _fails(ex03.check_build_system_prompt, one_line, "line of its own")
+
+
+def test_system_prompt_in_the_wrong_order_fails() -> None:
+    def tone_first(role, constraints, output_format, tone):
+        text = system_prompt_ok(role, constraints, [], [])
+        if tone:
+            text = "# TONE\n" + "\n".join(tone) + "\n" + text
+        return text + ("\n# OUTPUT FORMAT\n" + "\n".join(output_format) if output_format else "")
+
+    _fails(ex03.check_build_system_prompt, tone_first, "section headings")
+
+
+def test_top_k_off_by_one_fails() -> None:
+    def one_more(query, examples, k, embed):
+        return top_k_ok(query, examples, k + 1, embed)
+
+    def one_less(query, examples, k, embed):
+        return (
+            top_k_ok(query, examples, k, embed)[: max(k - 1, 0)]
+            if k >= 1
+            else top_k_ok(query, examples, k, embed)
+        )
+
+    _fails(ex03.check_top_k, one_more, "expected")
+    _fails(ex03.check_top_k, one_less, "expected")
+
+
+def test_top_k_ascending_order_fails() -> None:
+    def ascending(query, examples, k, embed):
+        return list(reversed(top_k_ok(query, examples, k, embed)))
+
+    _fails(ex03.check_top_k, ascending, "most similar first")
+
+
+def test_top_k_by_dot_product_fails() -> None:
+    def dot(query, examples, k, embed):
+        if k < 1:
+            raise ValueError
+        q, *vs = embed([query] + [e["text"] for e in examples])
+        order = sorted(range(len(examples)), key=lambda i: -sum(x * y for x, y in zip(q, vs[i], strict=True)))
+        return [examples[i] for i in order[:k]]
+
+    _fails(ex03.check_top_k, dot, "cosine")
+
+
+def test_top_k_without_k_check_fails() -> None:
+    def no_guard(query, examples, k, embed):
+        return top_k_ok(query, examples, max(k, 1), embed)
+
+    _fails(ex03.check_top_k, no_guard, "ValueError")
+
+
+def test_monthly_costs_without_output_tokens_fails() -> None:
+    def no_output(static_messages, dynamic_messages, *, model, requests_per_month, output_tokens):
+        return monthly_ok(
+            static_messages,
+            dynamic_messages,
+            model=model,
+            requests_per_month=requests_per_month,
+            output_tokens=0,
+        )
+
+    _fails(ex03.check_monthly_costs, no_output, "output tokens are billed too")
+
+
+def test_monthly_costs_with_one_tokenizer_for_all_models_fails() -> None:
+    def one_tokenizer(static_messages, dynamic_messages, *, model, requests_per_month, output_tokens):
+        got = monthly_ok(
+            static_messages,
+            dynamic_messages,
+            model=model,
+            requests_per_month=requests_per_month,
+            output_tokens=output_tokens,
+        )
+        got["static_tokens"] = count_message_tokens(static_messages, "gpt-4o")
+        return got
+
+    _fails(ex03.check_monthly_costs, one_tokenizer, "tokenizer")
+
+
+def test_monthly_costs_priced_per_thousand_fails() -> None:
+    def per_thousand(static_messages, dynamic_messages, *, model, requests_per_month, output_tokens):
+        got = monthly_ok(
+            static_messages,
+            dynamic_messages,
+            model=model,
+            requests_per_month=requests_per_month,
+            output_tokens=output_tokens,
+        )
+        return {**got, "static_usd": got["static_usd"] * 1000, "dynamic_usd": got["dynamic_usd"] * 1000}
+
+    _fails(ex03.check_monthly_costs, per_thousand, "per million")
+
+
+def test_stubs_fail_with_a_hint_and_missing_names_are_reported() -> None:
+    def stub(*args, **kwargs):
+        raise NotImplementedError("replace this line with your solution")
+
+    for qid, name in (
+        ("3.1", "build_few_shot"),
+        ("3.2", "build_system_prompt"),
+        ("3.3", "top_k"),
+        ("3.4", "monthly_costs"),
+    ):
+        result = run_question(get_question(qid), {name: stub})
+        assert result.status == "failed" and result.score == 0 and "NotImplementedError" in result.hint
+    assert run_question(get_question("3.3"), {}).status == "missing"
+
+
+def test_letter_embed_is_not_normalised() -> None:
+    a, b = ex03.letter_embed(["aa", "a"])
+    assert a[0] == 2.0 and b[0] == 1.0 and a[-1] == b[-1] == 1.0
+
+
+# --------------------------------------------------------------------------- notebooks
+
+
+def test_exercise_is_in_sync_with_the_solution() -> None:
+    text, regions = render_exercise(SOLUTION)
+    assert regions == 4
+    assert EXERCISE.read_text(encoding="utf-8") == text
+
+
+@pytest.mark.slow
+def test_solution_scores_full_marks() -> None:
+    from course_lib.grading import grade_notebook
+
+    result = grade_notebook(SOLUTION)
+    assert result.error is None
+    assert [(q.id, q.status) for q in result.questions] == [
+        (q, "passed") for q in ("3.1", "3.2", "3.3", "3.4")
+    ]
+    assert result.duration_s <= 15 * 2  # the budget is 15 s; leave room for a loaded CI machine
+
+
+@pytest.mark.slow
+def test_untouched_exercise_scores_zero_without_crashing() -> None:
+    from course_lib.grading import grade_notebook
+
+    result = grade_notebook(EXERCISE)
+    assert result.error is None
+    assert [q.status for q in result.questions] == ["failed"] * 4
+    assert sum(q.score for q in result.questions) == 0
