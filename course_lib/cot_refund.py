@@ -8,16 +8,20 @@ caught rather than trusted. Only :func:`decide_refund` calls a model; everything
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .providers.base import ChatResult
+
 __all__ = [
     "REFUND_CATEGORIES",
     "RefundAudit",
     "RefundClaim",
+    "RefundDecision",
     "RefundOrder",
     "RefundPolicy",
     "audit_refund",
@@ -176,12 +180,25 @@ def refund_messages(order: RefundOrder, policy: RefundPolicy | None = None) -> l
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
+@dataclass(frozen=True)
+class RefundDecision:
+    """The model's reply, its parsed claim, and the code's audit of it (lesson 04)."""
+
+    result: ChatResult
+    claim: RefundClaim
+    audit: RefundAudit
+
+
 def decide_refund(
     provider: Any, order: RefundOrder, policy: RefundPolicy | None = None, **params: Any
-) -> tuple[RefundClaim, RefundAudit]:
-    """Ask the model for its reasoning, then audit it in code; returns the claim and the audit (lesson 04)."""
+) -> RefundDecision:
+    """Ask the model for its reasoning as JSON (temperature 0 unless given), then audit it in code (lesson 04).
+
+    A reply with no valid JSON claim raises ``ValueError`` (``JSONExtractionError`` or a pydantic
+    ``ValidationError``): send such an order to a person.
+    """
     from .validators import extract_json
 
     result = provider.complete(refund_messages(order, policy), **{"temperature": 0, **params})
     claim = RefundClaim.model_validate(extract_json(result.text))
-    return claim, audit_refund(order, claim, policy)
+    return RefundDecision(result, claim, audit_refund(order, claim, policy))

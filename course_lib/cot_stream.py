@@ -19,6 +19,7 @@ __all__ = [
     "StepTiming",
     "Timeline",
     "iter_steps",
+    "latency_report",
     "step_timeline",
     "stream_messages",
 ]
@@ -92,7 +93,7 @@ class StepTiming:
 
 @dataclass(frozen=True)
 class Timeline:
-    """Simulated arrival of a reply: first token, each step, and the end (lesson 04)."""
+    """Simulated arrival of a reply: its first text piece, each step, and the end (lesson 04)."""
 
     first_token_s: float
     total_s: float
@@ -141,6 +142,18 @@ def step_timeline(
     return Timeline(
         first_token_s=first if streaming else total, total_s=total, steps=steps, streaming=streaming
     )
+
+
+def latency_report(text: str, ttft_s: float, per_piece_s: float, streaming: bool) -> str:
+    """One line per step saying when the user sees it, then first step vs total, simulated (lesson 04)."""
+    timeline = step_timeline(text, ttft_s=ttft_s, per_piece_s=per_piece_s, streaming=streaming)
+    lines = [f"{s.visible_s:6.2f} s  {s.label}" for s in timeline.steps]
+    mode = "streamed" if streaming else "blocking"
+    lines.append(
+        f"{mode}: first step visible at {timeline.first_step_s:.2f} s, "
+        f"whole answer at {timeline.total_s:.2f} s"
+    )
+    return "\n".join(lines)
 
 
 def _required(query: str) -> str:

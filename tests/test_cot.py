@@ -206,10 +206,18 @@ def test_refund_messages_state_policy_and_order():
 def test_decide_refund_reads_fenced_json_and_audits_it():
     reply = "```json\n" + json.dumps(_claim(64, "defective_product").model_dump()) + "\n```"
     provider = ScriptedProvider([reply])
-    claim, audit = decide_refund(provider, SEED_ORDER)
-    assert claim.step1_days_elapsed == 64 and audit.days_elapsed == 65
+    decision = decide_refund(provider, SEED_ORDER)
+    assert decision.claim.step1_days_elapsed == 64 and decision.audit.days_elapsed == 65
+    assert decision.result.source == "scripted"
     assert provider.calls[0].messages == refund_messages(SEED_ORDER)
     assert provider.calls[0].params["temperature"] == 0
+
+
+def test_decide_refund_refuses_a_reply_without_a_claim():
+    with pytest.raises(ValueError):
+        decide_refund(ScriptedProvider(["I would approve it."]), SEED_ORDER)
+    with pytest.raises(ValueError):
+        decide_refund(ScriptedProvider(['{"step4_decision": "APPROVE"}']), SEED_ORDER)
 
 
 def test_claim_decision_is_case_insensitive_but_closed():
@@ -305,3 +313,17 @@ def test_timeline_uses_replay_pieces_by_default_and_handles_edges():
     assert empty.steps == () and empty.total_s == 0.3 and empty.first_step_s == 0.3
     with pytest.raises(ValueError, match="negative"):
         step_timeline(TEXT, ttft_s=-1, per_piece_s=0.1)
+
+
+def test_latency_report_lists_steps_then_first_vs_total():
+    from course_lib.cot_stream import latency_report
+
+    # Replay pieces: '{"step":' at 1.5 s, ' "a"}' 2.0, '\n{"step":' 2.5 (ends step a), ' "b"}' 3.0, '\n' 3.5.
+    text = '{"step": "a"}\n{"step": "b"}\n'
+    assert latency_report(text, 1.0, 0.5, True).splitlines() == [
+        "  2.50 s  a",
+        "  3.50 s  b",
+        "streamed: first step visible at 2.50 s, whole answer at 3.50 s",
+    ]
+    blocking = latency_report(text, 1.0, 0.5, False)
+    assert blocking.endswith("blocking: first step visible at 3.50 s, whole answer at 3.50 s")
