@@ -100,7 +100,8 @@ def _preview(text: Any, width: int) -> str:
 
 def format_window_report(report: WindowReport, *, width: int = 60) -> str:
     """The report as text: policy, tokens per turn, totals, and each message of the last request (lesson 02)."""
-    window = "all messages" if report.max_messages is None else f"last {report.max_messages} messages"
+    n = report.max_messages
+    window = "all messages" if n is None else f"last {n} message{'' if n == 1 else 's'}"
     budget = "none" if report.max_tokens is None else f"{report.max_tokens} tokens"
     shown = ", ".join("—" if t is None else str(t) for t in report.per_turn)
     lines = [
