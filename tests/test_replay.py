@@ -389,3 +389,26 @@ def test_raw_completions_replay_through_the_completion_adapter(tmp_path):
     except ReplayMissError as err:  # the adapter may send other stop tokens: show what it sent
         pytest.fail(str(err))
     assert result.text == "Blue." and result.usage.completion_tokens == 2
+
+
+def test_completion_adapter_reports_replay_provenance(tmp_path):
+    import httpx2
+
+    from course_lib.providers.completion_adapter import CompletionProvider
+    from course_lib.providers.recordings import Entry, Provenance
+    from course_lib.providers.templates import render_chatml
+
+    prompt = render_chatml(Q, add_generation_prompt=True)
+    canon = canonical_request(
+        "completions", {"model": "m", "prompt": prompt, "temperature": 0, "stop": ["<|im_end|>"]}
+    )
+    sample = {"model": "m", "choices": [{"index": 0, "text": "Teal.", "finish_reason": "stop"}], "usage": {}}
+    store = RecordingStore(tmp_path / "p.jsonl")
+    prov = Provenance(source="recorded", model="m", server="s", date="2026-11-25")
+    store.put(Entry(key=request_key(canon), request=canon, samples=[sample], provenance=prov))
+    store.save()
+    transport = ReplayTransport(store.path)
+    provider = CompletionProvider.from_base_url(
+        REPLAY_BASE_URL, "chatml", "m", transport=httpx2.MockTransport(transport.handle)
+    )
+    assert provider.complete(Q, temperature=0).source == "recorded"

@@ -173,7 +173,7 @@ class CompletionProvider(BaseProvider):
             params["logprobs"] = int(top or 1)
         return {"model": self.model, "prompt": self.render(msgs), "stop": stop, **params}
 
-    def _result(self, resp: Any, prompt: str, latency: float) -> ChatResult:
+    def _result(self, resp: Any, prompt: str, latency: float, headers: Any = None) -> ChatResult:
         choices = [
             Choice(text=c.text or "", finish_reason=c.finish_reason, logprobs=_logprobs(c.logprobs))
             for c in sorted(resp.choices, key=lambda c: c.index or 0)
@@ -184,6 +184,7 @@ class CompletionProvider(BaseProvider):
             model=resp.model or self.model,
             latency_s=latency,
             provider=self.name,
+            source=(headers.get("x-course-source") if headers is not None else None) or "live",
             raw=resp,
         )
 
@@ -213,10 +214,13 @@ class CompletionProvider(BaseProvider):
         request = self._request(messages, params)
         start = time.perf_counter()
         try:
-            resp = self.client.completions.create(**request)
+            raw = self.client.completions.with_raw_response.create(**request)
         except openai.OpenAIError as exc:
-            raise translate_openai_error(exc, self._base_url()) from exc
-        return self._result(resp, request["prompt"], time.perf_counter() - start)
+            err = translate_openai_error(exc, self._base_url())
+            if err is exc:
+                raise
+            raise err from exc
+        return self._result(raw.parse(), request["prompt"], time.perf_counter() - start, raw.headers)
 
     async def acomplete(self, messages: Sequence[Message], **params: Any) -> ChatResult:
         """Async form of :meth:`complete`, on ``async_client`` when one was given."""
@@ -227,10 +231,13 @@ class CompletionProvider(BaseProvider):
         request = self._request(messages, params)
         start = time.perf_counter()
         try:
-            resp = await self.async_client.completions.create(**request)
+            raw = await self.async_client.completions.with_raw_response.create(**request)
         except openai.OpenAIError as exc:
-            raise translate_openai_error(exc, self._base_url()) from exc
-        return self._result(resp, request["prompt"], time.perf_counter() - start)
+            err = translate_openai_error(exc, self._base_url())
+            if err is exc:
+                raise
+            raise err from exc
+        return self._result(raw.parse(), request["prompt"], time.perf_counter() - start, raw.headers)
 
     def stream(self, messages: Sequence[Message], **params: Any) -> Iterator[StreamChunk]:
         """Yield the answer as the server streams it; the last chunk carries the whole result."""

@@ -27,7 +27,7 @@ DEFAULT_MODELS = {
     "replay": "gpt-4o-mini",
     "openai": "gpt-4o-mini",
     "openai-compatible": "",
-    "anthropic": "claude-sonnet-4-5",
+    "anthropic": "claude-sonnet-5-5",
     "local": "SmolLM2-135M-Instruct",
 }
 LOCAL_MODEL = "SmolLM2-135M-Instruct"
