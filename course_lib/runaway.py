@@ -232,7 +232,7 @@ class RunawayResult:
     def timeline(self) -> list[dict[str, Any]]:
         """The incident as rows: clock time, event, spend so far (the seed's table, computed)."""
         return [
-            {"time": clock_label(self.start + t), "event": what, "spent": round(self.spend_at(t), 2)}
+            {"time": clock_label(self.start + t), "event": what, "spent": round(self.spend_at(t), 4)}
             for t, what in self.events
         ]
 

@@ -67,6 +67,7 @@ def cost_waterfall(table: CompoundTable, *, ax: Axes | None = None, title: str |
     ax.text(last, monthly[-1], _money(monthly[-1]), ha="center", va="bottom", fontsize=8)
     ax.set_xticks(range(last + 1), [*names, "final"], fontsize=8)
     ax.set_ylabel("USD per month")
+    ax.yaxis.set_major_formatter("{x:,.0f}")
     ax.set_ylim(0, max(monthly) * 1.12)
     ax.set_title(title or f"Monthly cost: {_money(monthly[0])} → {_money(monthly[-1])}")
     return ax
