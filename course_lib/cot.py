@@ -176,7 +176,7 @@ _NUM = r"\d+(?:\.\d+)?"
 _GT_WORDS = r"greater|larger|bigger|higher|more"
 _LT_WORDS = r"less|smaller|lower"
 _STATEMENT = re.compile(
-    rf"(?P<x>{_NUM})\s+(?:is\s+(?P<fill>(?:[\w.]+\s+){{0,3}}?)(?P<rel>{_GT_WORDS}|{_LT_WORDS})\s+than"
+    rf"(?P<x>{_NUM})(?:,?\s+which)?\s+(?:is\s+(?P<fill>(?:[\w.]+\s+){{0,3}}?)(?P<rel>{_GT_WORDS}|{_LT_WORDS})\s+than"
     rf"|(?P<verb>exceeds|is\s+below|is\s+above))\s+(?P<y>{_NUM})",
     re.IGNORECASE,
 )
@@ -187,8 +187,9 @@ _YES_NO = re.compile(r"^[\s\"'*`(]*(yes|no)\b", re.IGNORECASE)
 def claimed_relation(text: str, comparison: Comparison) -> Relation | None:
     """Which way the reply says ``a`` compares with ``b``: ``">"``, ``"<"`` or ``None`` if it never says (lesson 04).
 
-    Reads the last ``Answer:`` line when there is one, else the whole reply. A leading yes/no answers
-    "Is a greater than b?"; a bare number answers "Which is larger?"; otherwise the statement
+    Reads the last ``Answer:`` line (or "the answer is …") when there is one, else the whole reply. A
+    leading yes/no answers "Is a greater than b?"; a bare number, or the first of the two numbers after
+    an answer marker, answers "Which is larger?"; otherwise the statement
     "x is [not] greater/less than y" (or "x exceeds y") about the two numbers decides, unless it
     follows "if" or "whether": the first one
     in an answer line, the last one in free text, where the conclusion comes at the end.
@@ -197,9 +198,12 @@ def claimed_relation(text: str, comparison: Comparison) -> Relation | None:
     a, b = Decimal(comparison.a), Decimal(comparison.b)
     if comparison.form == "greater" and (m := _YES_NO.match(region)):
         return ">" if m.group(1).lower() == "yes" else "<"
-    if comparison.form == "larger" and (m := re.fullmatch(rf"[\s*`$]*({_NUM})[\s*`.]*", region)):
-        picked = Decimal(m.group(1))
-        return ">" if picked == a else "<" if picked == b else None
+    if comparison.form == "larger":
+        bare = re.fullmatch(rf"[\s*`$]*({_NUM})[\s*`.]*", region)
+        named = [Decimal(n) for n in re.findall(_NUM, region) if Decimal(n) in (a, b)] if marked else []
+        if bare or named:
+            picked = Decimal(bare.group(1)) if bare else named[0]
+            return ">" if picked == a else "<" if picked == b else None
     found: list[Relation] = []
     for m in _STATEMENT.finditer(region):
         x, y = Decimal(m.group("x")), Decimal(m.group("y"))

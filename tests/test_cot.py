@@ -86,6 +86,10 @@ LARGER = Comparison("9.11", "9.8", "larger")
         ("Step 1: 9.11 is greater than 9.8?\nStep 2: no, 9.8 is larger than 9.11.", "<", "<"),
         ("Step 1: 9.8 is larger than 9.11.\nAnswer: Yes", ">", None),
         ("Answer: 9.11 is larger than 9.8. Later: 9.8 is larger than 9.11", ">", ">"),
+        ("The answer is 3.5, not 4.", None, None),
+        ("The answer is 9.8, not 9.11.", None, "<"),
+        ("The answer is 9.8, which is larger than 9.11.", "<", "<"),
+        ("So the answer is yes.", ">", None),
         ("", None, None),
     ],
 )
@@ -327,3 +331,36 @@ def test_latency_report_lists_steps_then_first_vs_total():
     ]
     blocking = latency_report(text, 1.0, 0.5, False)
     assert blocking.endswith("blocking: first step visible at 3.50 s, whole answer at 3.50 s")
+
+
+def test_timeline_plot_marks_every_step_on_both_rows():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from course_lib.plots.streaming import plot_step_timeline
+
+    streamed = step_timeline(TEXT, ttft_s=0.3, per_piece_s=0.05)
+    blocking = step_timeline(TEXT, ttft_s=0.3, per_piece_s=0.05, streaming=False)
+    fig = plot_step_timeline(streamed, blocking)
+    ax = fig.axes[0]
+    points = [line for line in ax.lines if line.get_marker() == "o"]
+    assert [list(line.get_xdata()) for line in points] == [
+        [s.visible_s for s in blocking.steps],
+        [s.visible_s for s in streamed.steps],
+    ]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["blocking", "streamed"]
+    assert {t.get_text() for t in ax.texts} >= {"analyze", "think", "final"}
+    plt.close(fig)
+
+
+def test_latency_widget_drives_the_report():
+    from course_lib.widgets.streaming import streaming_latency_widget
+
+    widget = streaming_latency_widget(TEXT, ttft_s=0.5, per_piece_s=0.02)
+    controls = {c.description: c for c in widget.children[:-1]}
+    assert controls["time to first token (s)"].value == 0.5
+    assert controls["stream the steps"].value is True
+    controls["stream the steps"].value = False
+    assert widget.kwargs == {"ttft_s": 0.5, "per_piece_s": 0.02, "streaming": False}

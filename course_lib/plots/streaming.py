@@ -16,43 +16,45 @@ def plot_step_timeline(streamed: Timeline, blocking: Timeline, *, title: str = "
     """
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8, 2.8))
-    rows = [("blocking", blocking, 0.0), ("streamed", streamed, 1.0)]
+    fig, ax = plt.subplots(figsize=(8, 3.2))
     end = max(streamed.total_s, blocking.total_s) or 1.0
-    for name, timeline, y in rows:
-        waiting = timeline.first_step_s
-        ax.barh(y, waiting, height=0.35, color="#d9d9d9", label="nothing to read yet" if y else None)
+    for y, timeline in ((0.0, blocking), (1.0, streamed)):
+        wait = timeline.first_step_s
+        ax.barh(y, wait, height=0.35, color="#d9d9d9", label="nothing to read yet" if y else None)
         ax.barh(
             y,
-            timeline.total_s - waiting,
-            left=waiting,
+            timeline.total_s - wait,
+            left=wait,
             height=0.35,
             color="#9ecae1",
             label="steps on screen" if y else None,
         )
-        for step in timeline.steps:
-            ax.plot(step.visible_s, y, marker="o", color="#08519c")
-            if name == "streamed":
-                ax.annotate(
-                    step.label,
-                    (step.visible_s, y),
-                    xytext=(0, 12),
-                    textcoords="offset points",
-                    ha="center",
-                    fontsize=8,
-                )
-        ax.text(
-            timeline.total_s + end * 0.01,
-            y,
-            f"{timeline.first_step_s:.2f} s to first step",
-            va="center",
+        ax.plot(
+            [s.visible_s for s in timeline.steps],
+            [y] * len(timeline.steps),
+            "o",
+            color="#08519c",
+            label="a step becomes visible" if y else None,
+        )
+        ax.text(end * 1.02, y, f"first step at {wait:.2f} s", va="center", fontsize=8)
+    for step in streamed.steps:
+        ax.annotate(
+            step.label,
+            (step.visible_s, 1.0),
+            xytext=(0, 11),
+            textcoords="offset points",
+            ha="center",
             fontsize=8,
         )
+    ax.axvline(streamed.first_token_s, color="#636363", linestyle=":", linewidth=1)
+    ax.annotate(
+        "first token", (streamed.first_token_s, 0.5), xytext=(4, 0), textcoords="offset points", fontsize=8
+    )
     ax.set_yticks([0.0, 1.0], ["blocking", "streamed"])
     ax.set_xlim(0, end * 1.3)
-    ax.set_ylim(-0.5, 1.7)
+    ax.set_ylim(-0.4, 1.55)
     ax.set_xlabel("simulated seconds since the request")
     ax.set_title(title or "When the user sees each reasoning step")
-    ax.legend(loc="lower right", fontsize=8, frameon=False)
-    fig.tight_layout()
+    fig.legend(loc="lower center", ncol=3, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig
