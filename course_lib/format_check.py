@@ -14,7 +14,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict
 
@@ -38,18 +38,17 @@ __all__ = [
 ]
 
 FormatKind = Literal[
-    "json_exact", "json_other", "json_fenced", "json_in_prose", "labelled", "bare", "sentence", "empty"
-]
-FORMAT_KINDS: tuple[str, ...] = (
     "json_exact",
     "json_other",
     "json_fenced",
     "json_in_prose",
+    "json_broken",
     "labelled",
     "bare",
     "sentence",
     "empty",
-)
+]
+FORMAT_KINDS: tuple[str, ...] = get_args(FormatKind)
 """Every answer shape :func:`classify_format` knows, the target format first (lesson 03)."""
 
 NAME_SENTENCES: tuple[tuple[str, str], ...] = (
@@ -134,8 +133,9 @@ def classify_format(text: str | None) -> FormatKind:
     """The shape of an answer: ``json_exact`` is exactly ``{"name": "<string>"}`` and nothing else (lesson 03).
 
     Other shapes: ``json_other`` (the whole answer is JSON of another shape), ``json_fenced`` (JSON in a
-    Markdown code fence), ``json_in_prose`` (a JSON object with text around it), ``labelled``
-    (``Name: Ada Lovelace``), ``bare`` (one to four capitalised words), ``sentence`` (anything else), ``empty``.
+    Markdown code fence), ``json_in_prose`` (a JSON object with text around it), ``json_broken`` (starts
+    like JSON but does not parse: cut off, trailing comma …), ``labelled`` (``Name: Ada Lovelace``),
+    ``bare`` (one to four capitalised words), ``sentence`` (anything else), ``empty``.
     """
     stripped = (text or "").strip()
     if not stripped:
@@ -148,6 +148,8 @@ def classify_format(text: str | None) -> FormatKind:
         return "json_fenced"
     if any(_json_object(m.group(0)) is not None for m in _OBJECT.finditer(stripped)):
         return "json_in_prose"
+    if stripped.startswith(("{", "[", "```")):
+        return "json_broken"
     if "\n" not in stripped and _LABEL.match(stripped):
         return "labelled"
     if _BARE.match(stripped):

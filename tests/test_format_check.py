@@ -43,7 +43,10 @@ CASES = [
     ("", "empty", None),
     ("   \n ", "empty", None),
     (None, "empty", None),
-    ("{not json}", "sentence", None),
+    ("{not json}", "json_broken", None),
+    ('{\n  "name": "Alice Johnson",\n}', "json_broken", None),
+    ('{"name": "Alice Johnson", "description": "cut off by max_tok', "json_broken", None),
+    ('```json\n{\n  "name": "Al', "json_broken", None),
     ("42", "sentence", None),
 ]
 
@@ -143,3 +146,23 @@ def test_summarise_rates_and_modal_ties() -> None:
 def test_run_rejects_zero_samples() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         run_format_experiment(ScriptedProvider(["x"]), samples=0)
+
+
+def test_replayed_experiment_matches_its_stored_result() -> None:
+    from pathlib import Path
+
+    from course_lib.providers.registry import get_provider
+
+    path = (
+        Path(__file__).resolve().parents[1] / "scripts" / "experiments" / "03_format_consistency.result.json"
+    )
+    stored = json.loads(path.read_text(encoding="utf-8"))
+    provider = get_provider("replay", model=stored["model"], recordings="03_prompt_fundamentals")
+    samples = run_format_experiment(
+        provider,
+        samples=stored["samples_per_sentence"],
+        temperature=stored["temperature"],
+        max_tokens=stored["max_tokens"],
+    )
+    assert {s.source for s in samples} == {"recorded"}
+    assert [row.model_dump() for row in summarise(samples)] == stored["summary"]

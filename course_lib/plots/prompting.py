@@ -15,6 +15,7 @@ _KIND_COLOURS = {
     "json_other": "#81c784",
     "json_fenced": "#aed581",
     "json_in_prose": "#dce775",
+    "json_broken": "#a1887f",
     "labelled": "#ffb74d",
     "bare": "#64b5f6",
     "sentence": "#e57373",
