@@ -63,7 +63,7 @@ _ANSWERS = [
     (
         "Step 1: Compare 9.11 and 9.8.\nStep 2: 9.8 = 9.80 and 0.80 > 0.11.\nAnswer: 9.8",
         9.8,
-        "the first number is 9.11, from the restated question; the answer is on the Answer line",
+        "the first numbers are the step number and 9.11 from the question; the answer is on the Answer line",
     ),
     (
         "Step 1: 12 apples.\nAnswer: 12\nWait, I forgot the 3 in the bag.\nStep 2: 12 + 3 = 15\nAnswer: 15",
@@ -212,10 +212,12 @@ def check_audit_refund(audit_refund: Any) -> None:
             or not isinstance(got["days"], (int, float))
             or abs(got["days"] - days) > 1e-6
         ):
-            raise CheckFailed(
-                f"{what} gave days={show(got['days'])}; expected {days:.4f} ({why}; "
-                "timedelta.seconds is only the part after whole days: use total_seconds() / 86400)"
+            cause = (
+                "timedelta.seconds is only the part after whole days: use total_seconds() / 86400"
+                if isinstance(got["days"], (int, float)) and got["days"] < 1 <= days
+                else f"{why}; days is the elapsed time as a float, total_seconds() / 86400"
             )
+            raise CheckFailed(f"{what} gave days={show(got['days'])}; expected {days:.4f} ({cause})")
         if got["decision"] != decision:
             raise CheckFailed(f"{what} gave decision={show(got['decision'])}; expected {decision!r} ({why})")
         if got["days_ok"] is not days_ok or got["decision_ok"] is not decision_ok:
@@ -335,9 +337,7 @@ def check_iter_steps(iter_steps: Any) -> None:
         what = f"iter_steps({show(pieces)})"
         got = _steps(iter_steps, pieces, what)
         if got != expected:
-            raise CheckFailed(
-                f"{what} gave {show(got)}; expected {len(expected)} step(s) {show(expected)} ({why})"
-            )
+            raise CheckFailed(f"{why}. {what} gave {len(got)} step(s), expected {len(expected)}: {show(got)}")
 
     pieces = _word_pieces(_TEXT)
     completes_first = next(i for i, p in enumerate(pieces) if "\n" in p) + 1
