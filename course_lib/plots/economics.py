@@ -134,7 +134,9 @@ def budget_burn_down(
         ax.step(xs, ys, where="post", color=colour, lw=2, label=result.label)
         _event_marks(ax, result, colour, lambda t, r=result: cap - r.spend_at(t))
     ax.axhline(0, color="black", lw=1)
-    ax.axhspan(ax.get_ylim()[0], 0, color="#f5b7b1", alpha=0.4, zorder=0)
+    low, high = ax.get_ylim()
+    ax.axhspan(min(low, 0), 0, color="#f5b7b1", alpha=0.4, zorder=0)  # overspend
+    ax.set_ylim(low, high)
     ax.set_xlabel("minutes after the bug was deployed")
     ax.set_ylabel(f"USD left of the {_money(cap)} hourly budget")
     if until_min is not None:
