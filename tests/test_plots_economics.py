@@ -175,5 +175,7 @@ def test_runaway_widget_prints_both_runs(capsys):
     assert {"requests/min", "hourly cap $", "on-call answers pages", "100/min rate limit"} <= {
         getattr(c, "description", "") for c in widget.children
     }
+    assert capsys.readouterr().out == ""  # nothing runs until the button is pressed
+    widget.update()
     out = capsys.readouterr().out
     assert "no guards" in out and "guarded" in out and "3,500 calls" in out

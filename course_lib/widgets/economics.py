@@ -119,7 +119,10 @@ def cost_controls(world: World = "seed") -> Any:
 
 
 def runaway_controls() -> Any:
-    """Sliders for the runaway's rate, the hourly cap and the engineer's response time → spend (lesson 08)."""
+    """Sliders for the runaway's rate, the hourly cap and the engineer's response time → spend (lesson 08).
+
+    A button replays the night with the chosen settings (a replay takes about a second).
+    """
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
@@ -140,6 +143,7 @@ def runaway_controls() -> Any:
 
     return widgets.interactive(
         show,
+        {"manual": True, "manual_name": "Replay the night"},  # each replay takes about a second
         requests_per_minute=widgets.IntSlider(100, 20, 1000, 20, description="requests/min"),
         hourly_cap=widgets.FloatSlider(100, min=10, max=500, step=10, description="hourly cap $"),
         on_call=widgets.Checkbox(True, description="on-call answers pages"),
