@@ -115,6 +115,7 @@ _FENCE = re.compile(r"```[a-zA-Z]*\s*\n?(.*?)```", re.DOTALL)
 _OBJECT = re.compile(r"\{[^{}]*\}", re.DOTALL)
 _LABEL = re.compile(r"^\s*(?:\*\*)?(?:full\s+)?name(?:\*\*)?\s*[:=\-]\s*(?:\*\*)?\s*(?P<value>.+?)\s*$", re.I)
 _NAME_WORD = r"[A-Z][A-Za-z'\-]*\.?"
+_BROKEN = re.compile(r"(\{|```|\[\s*[\[{\"\d\]])")
 _BARE = re.compile(rf"^\s*[\"']?(?P<value>{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,3}})[\"']?\s*[.!]?\s*$")
 
 
@@ -148,7 +149,7 @@ def classify_format(text: str | None) -> FormatKind:
         return "json_fenced"
     if any(_json_object(m.group(0)) is not None for m in _OBJECT.finditer(stripped)):
         return "json_in_prose"
-    if stripped.startswith(("{", "[", "```")):
+    if _BROKEN.match(stripped):
         return "json_broken"
     if "\n" not in stripped and _LABEL.match(stripped):
         return "labelled"

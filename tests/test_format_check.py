@@ -48,6 +48,8 @@ CASES = [
     ('{"name": "Alice Johnson", "description": "cut off by max_tok', "json_broken", None),
     ('```json\n{\n  "name": "Al', "json_broken", None),
     ("42", "sentence", None),
+    ("[JSON]: http://example.com/x", "sentence", None),
+    ('[{"name": "Alice", ', "json_broken", None),
 ]
 
 

@@ -1,6 +1,6 @@
 """Plots of lesson 03: answer shapes per prompting condition, and few-shot cost static vs dynamic.
 
-matplotlib is imported inside each function; each returns its figure (end the cell with ``;``).
+matplotlib is imported inside each function; each returns its figure (end the cell with ``plt.show()``).
 """
 
 from __future__ import annotations
