@@ -1,0 +1,44 @@
+"""Tests for lesson 01's plots (course_lib.plots.gigo)."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import pytest
+from matplotlib.figure import Figure
+
+from course_lib.banking import SEED_BASELINE, SEED_SHARES, cascade_economics
+from course_lib.gigo import answer_spread
+from course_lib.plots.gigo import answer_spread_bars, tier_cost_bars
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def test_answer_spread_bars_one_bar_per_request_and_segments_per_topic():
+    spreads = {
+        "vague": answer_spread(["a poem", "refresh the app", "a song"]),
+        "specific": answer_spread(["refresh the app", "the app screen", "pending deposit"]),
+    }
+    ax = answer_spread_bars(spreads)
+    assert isinstance(ax.figure, Figure)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["vague", "specific"]
+    widths = sorted(round(p.get_width()) for p in ax.patches if p.get_width() > 0)
+    assert widths == [1, 1, 2, 2]  # vague: app 1, off-topic 2; specific: deposit 1, app 2
+    with pytest.raises(ValueError):
+        answer_spread_bars({})
+
+
+def test_tier_cost_bars_stack_tiers_and_label_totals():
+    seed = cascade_economics(SEED_SHARES)
+    ax = tier_cost_bars({"before": {"large": SEED_BASELINE.cost_per_query * 100_000}, "after": seed})
+    assert isinstance(ax.figure, Figure)
+    labels = [t.get_text() for t in ax.texts]
+    assert labels == ["\\$5,000", "\\$1,295"]
+    assert {t.get_text() for t in ax.get_legend().get_texts()} == {"large", "faq", "small"}
