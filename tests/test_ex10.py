@@ -1,0 +1,406 @@
+"""Grading of exercise 10: the solution scores full marks, the stub scores zero, planted bugs are caught."""
+
+from __future__ import annotations
+
+import ast
+import json
+import operator
+from pathlib import Path
+from typing import Literal
+
+import pytest
+from pydantic import BaseModel, Field, ValidationError, model_validator
+
+from course_lib.calculator import safe_eval
+from course_lib.grading import CheckFailed, get_question, load_exercise, run_question
+from course_lib.grading.checks import ex10
+from course_lib.grading.sync import render_exercise
+from course_lib.steps import ReasoningStep
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTION = ROOT / "solutions" / "10_cot_orchestrator.ipynb"
+EXERCISE = ROOT / "exercises" / "10_cot_orchestrator.ipynb"
+
+# --------------------------------------------------------------------------- correct implementations
+
+
+class StepOk(BaseModel):
+    """Another style: the step number as a field constraint, one validator per rule."""
+
+    step: int = Field(ge=1)
+    step_type: Literal["analyze", "calculate", "verify", "final_answer"]
+    thought: str
+    expression: str | None = None
+    answer: str | None = None
+
+    @model_validator(mode="after")
+    def _expression(self) -> StepOk:
+        if self.step_type == "calculate" and not (self.expression or "").strip():
+            raise ValueError("calculate needs an expression")
+        return self
+
+    @model_validator(mode="after")
+    def _answer(self) -> StepOk:
+        if self.step_type == "final_answer" and not (self.answer or "").strip():
+            raise ValueError("final_answer needs an answer")
+        return self
+
+
+class LibraryStep:
+    """The lesson's own schema passes too (it is stricter, but not on anything the check asks)."""
+
+    @staticmethod
+    def model_validate(data):
+        return ReasoningStep.model_validate(data)
+
+
+def calculate_ok(expression):
+    """Another style: a whitelist of node types checked first, then evaluated."""
+    try:
+        tree = ast.parse(expression, mode="eval")
+    except SyntaxError as exc:
+        raise ValueError(str(exc)) from None
+    allowed = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Constant, ast.operator, ast.unaryop)
+    for node in ast.walk(tree):
+        if not isinstance(node, allowed) or (
+            isinstance(node, ast.Constant) and type(node.value) not in (int, float)
+        ):
+            raise ValueError(f"not arithmetic: {type(node).__name__}")
+        if isinstance(node, ast.unaryop) and not isinstance(node, ast.UAdd | ast.USub):
+            raise ValueError("only unary + and -")
+    ops = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
+    ops |= {ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow}
+
+    def ev(node):
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.UnaryOp):
+            return -ev(node.operand) if isinstance(node.op, ast.USub) else ev(node.operand)
+        return ops[type(node.op)](ev(node.left), ev(node.right))
+
+    return ev(tree.body)  # ZeroDivisionError is allowed through
+
+
+SYSTEM = "Reply with one JSON step: step, step_type, thought, expression, answer."
+
+
+def solve_ok(provider, problem, max_iterations=8, calculator=safe_eval):
+    """Another style: a while loop, validation with the lesson's schema, a different feedback wording."""
+    messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": problem}]
+    used, calls = 0, 0
+    while calls < max_iterations:
+        calls += 1
+        reply = provider.complete(messages)
+        used += reply.usage.total_tokens
+        messages.append({"role": "assistant", "content": reply.text})
+        try:
+            step = StepOk.model_validate_json(reply.text)
+        except ValidationError as exc:
+            messages.append({"role": "user", "content": f"Invalid: {exc.error_count()} error(s): {exc}"})
+            continue
+        if step.step_type == "final_answer":
+            return {"status": "answered", "answer": step.answer, "iterations": calls, "tokens": used}
+        note = "ok"
+        if step.expression:
+            try:
+                note = f"= {calculator(step.expression)!r}"
+            except ValueError as exc:
+                note = f"error: {exc}"
+        messages.append({"role": "user", "content": note})
+    return {"status": "max_iterations", "answer": None, "iterations": calls, "tokens": used}
+
+
+def test_correct_implementations_in_another_style_pass() -> None:
+    ex10.check_step_schema(StepOk)
+    ex10.check_step_schema(LibraryStep)
+    ex10.check_calculate(calculate_ok)
+    ex10.check_calculate(safe_eval)
+    ex10.check_solve(solve_ok)
+
+
+def test_questions_registered_with_points() -> None:
+    questions = load_exercise(10)
+    assert [(q.id, q.points, q.targets) for q in questions] == [
+        ("10.1", 2, ("Step",)),
+        ("10.2", 2, ("calculate",)),
+        ("10.3", 3, ("solve",)),
+    ]
+
+
+# --------------------------------------------------------------------------- planted bugs
+
+
+def _fails(check, fn, *needles: str) -> str:
+    with pytest.raises(CheckFailed) as info:
+        check(fn)
+    message = str(info.value)
+    for needle in needles:
+        assert needle in message, message
+    return message
+
+
+def test_schema_without_cross_field_validation_fails() -> None:
+    class NoCrossField(BaseModel):
+        step: int = Field(ge=1)
+        step_type: Literal["analyze", "calculate", "verify", "final_answer"]
+        thought: str
+        expression: str | None = None
+        answer: str | None = None
+
+    _fails(ex10.check_step_schema, NoCrossField, "accepted it", "without an 'expression'")
+
+
+def test_schema_that_allows_step_zero_fails() -> None:
+    class StepZero(StepOk):
+        step: int = Field(ge=0)
+
+    _fails(ex10.check_step_schema, StepZero, "'step': 0", "start at 1")
+
+
+def test_schema_that_accepts_an_empty_answer_fails() -> None:
+    class EmptyAnswer(BaseModel):
+        step: int = Field(ge=1)
+        step_type: Literal["analyze", "calculate", "verify", "final_answer"]
+        thought: str
+        expression: str | None = None
+        answer: str | None = None
+
+        @model_validator(mode="after")
+        def _rules(self) -> EmptyAnswer:
+            if self.step_type == "calculate" and not self.expression:
+                raise ValueError("calculate needs an expression")
+            if self.step_type == "final_answer" and self.answer is None:
+                raise ValueError("final_answer needs an answer")
+            return self
+
+    _fails(ex10.check_step_schema, EmptyAnswer, "empty answer is no answer")
+
+
+def test_schema_that_demands_an_expression_on_every_verify_fails() -> None:
+    class TooStrict(StepOk):
+        @model_validator(mode="after")
+        def _verify(self) -> TooStrict:
+            if self.step_type == "verify" and not self.expression:
+                raise ValueError("verify needs an expression")
+            return self
+
+    _fails(ex10.check_step_schema, TooStrict, "rejected a valid step", "verify")
+
+
+def test_eval_calculator_fails() -> None:
+    def with_eval(expression):
+        return eval(expression)  # the seed's calculator
+
+    _fails(ex10.check_calculate, with_eval, "calculate('x + 1') raised NameError")
+
+
+def test_eval_without_builtins_still_fails() -> None:
+    def restricted_eval(expression):
+        try:
+            return eval(expression, {"__builtins__": {}}, {})
+        except (NameError, SyntaxError, TypeError) as exc:
+            raise ValueError(str(exc)) from None
+
+    _fails(ex10.check_calculate, restricted_eval, "calculate('(2).real') returned 2", "ast.Attribute")
+
+
+def test_calculator_that_allows_names_fails() -> None:
+    import math
+
+    def with_names(expression):
+        tree = ast.parse(expression, mode="eval")
+        for node in ast.walk(tree):
+            if isinstance(
+                node, ast.Call | ast.Attribute | ast.Subscript | ast.Compare | ast.Lambda | ast.List
+            ):
+                raise ValueError("not arithmetic")
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                raise ValueError("not arithmetic")
+        namespace = {"x": 1, "two": 2, "plus": 0, "pi": math.pi}
+        return eval(compile(tree, "<calc>", "eval"), {"__builtins__": {}}, namespace)
+
+    _fails(ex10.check_calculate, with_names, "calculate('x + 1') returned 2", "ast.Name")
+
+
+def test_calculator_without_unary_minus_fails() -> None:
+    def no_unary(expression):
+        if "-" in expression.replace(" - ", ""):
+            raise ValueError("unary minus is not supported")
+        return calculate_ok(expression)
+
+    _fails(ex10.check_calculate, no_unary, "('-3 + 5') raised ValueError")
+
+
+def test_loop_reporting_only_the_last_calls_tokens_fails() -> None:
+    def last_call_only(provider, problem, max_iterations=8, calculator=safe_eval):
+        got = solve_ok(provider, problem, max_iterations, calculator)
+        last = provider.calls and len(provider.calls)
+        return {**got, "tokens": _LAST[0] if last else 0}
+
+    _LAST: list[int] = [0]
+
+    class Spy:
+        def __init__(self, inner):
+            self.inner, self.calls = inner, inner.calls
+
+        def complete(self, messages, **params):
+            reply = self.inner.complete(messages, **params)
+            _LAST[0] = reply.usage.total_tokens
+            return reply
+
+    def seed_tokens(provider, problem, max_iterations=8, calculator=safe_eval):
+        return last_call_only(Spy(provider), problem, max_iterations, calculator)
+
+    _fails(ex10.check_solve, seed_tokens, "tokens=322", "only the last call's tokens")
+
+
+def test_loop_that_ignores_the_final_answer_fails() -> None:
+    def ignores_final(provider, problem, max_iterations=8, calculator=safe_eval):
+        got = solve_ok(provider, problem, max_iterations, calculator)
+        for _ in range(max_iterations - got["iterations"]):  # "make sure": keep asking
+            provider.complete([{"role": "user", "content": "anything else?"}])
+        return got
+
+    _fails(ex10.check_solve, ignores_final, "must end the loop at once")
+
+
+def test_loop_with_an_off_by_one_cap_fails() -> None:
+    def one_extra(provider, problem, max_iterations=8, calculator=safe_eval):
+        return solve_ok(provider, problem, max_iterations + 1, calculator)
+
+    _fails(ex10.check_solve, one_extra, "made 4 call(s); expected exactly 3", "off-by-one")
+
+
+def test_loop_that_does_not_feed_results_back_fails() -> None:
+    def silent(provider, problem, max_iterations=8, calculator=safe_eval):
+        messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": problem}]
+        used = 0
+        for i in range(1, max_iterations + 1):
+            reply = provider.complete(messages)
+            used += reply.usage.total_tokens
+            messages.append({"role": "assistant", "content": reply.text})
+            try:
+                step = json.loads(reply.text)
+            except json.JSONDecodeError:
+                messages.append({"role": "user", "content": "That was not JSON."})
+                continue
+            if step["step_type"] == "final_answer":
+                return {"status": "answered", "answer": step["answer"], "iterations": i, "tokens": used}
+            if step.get("expression"):
+                calculator(step["expression"])  # computed, but the model never hears of it
+            messages.append({"role": "user", "content": "Next step."})
+        return {"status": "max_iterations", "answer": None, "iterations": max_iterations, "tokens": used}
+
+    _fails(ex10.check_solve, silent, "hand back the calculator's result, 49403")
+
+
+def test_loop_that_ignores_the_calculator_argument_fails() -> None:
+    def own_calculator(provider, problem, max_iterations=8, calculator=safe_eval):
+        return solve_ok(provider, problem, max_iterations, safe_eval)
+
+    _fails(ex10.check_solve, own_calculator, "`calculator` argument")
+
+
+def test_loop_that_crashes_on_prose_fails() -> None:
+    def trusting(provider, problem, max_iterations=8, calculator=safe_eval):
+        messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": problem}]
+        used = 0
+        for i in range(1, max_iterations + 1):
+            reply = provider.complete(messages)
+            used += reply.usage.total_tokens
+            step = json.loads(reply.text)  # the model always writes JSON, surely
+            messages.append({"role": "assistant", "content": reply.text})
+            if step["step_type"] == "final_answer":
+                return {"status": "answered", "answer": step["answer"], "iterations": i, "tokens": used}
+            value = calculator(step["expression"]) if step.get("expression") else None
+            messages.append({"role": "user", "content": f"Result: {value}"})
+        return {"status": "max_iterations", "answer": None, "iterations": max_iterations, "tokens": used}
+
+    _fails(ex10.check_solve, trusting, "first reply is prose", "JSONDecodeError")
+
+
+def test_loop_that_does_not_count_invalid_replies_fails() -> None:
+    def corrections_are_free(provider, problem, max_iterations=8, calculator=safe_eval):
+        messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": problem}]
+        used, iteration = 0, 0
+        while iteration < max_iterations:
+            reply = provider.complete(messages)
+            used += reply.usage.total_tokens
+            messages.append({"role": "assistant", "content": reply.text})
+            try:
+                step = StepOk.model_validate_json(reply.text)
+            except ValidationError as exc:
+                messages.append({"role": "user", "content": f"Invalid: {exc}"})
+                continue  # not counted: a model that never writes JSON loops forever
+            iteration += 1
+            if step.step_type == "final_answer":
+                return {"status": "answered", "answer": step.answer, "iterations": iteration, "tokens": used}
+            messages.append(
+                {"role": "user", "content": f"= {calculator(step.expression)}" if step.expression else "ok"}
+            )
+        return {"status": "max_iterations", "answer": None, "iterations": iteration, "tokens": used}
+
+    _fails(ex10.check_solve, corrections_are_free, "the invalid reply counts")
+
+
+def test_loop_that_crashes_on_a_calculator_error_fails() -> None:
+    def fragile(provider, problem, max_iterations=8, calculator=safe_eval):
+        def strict(expression):
+            try:
+                return calculator(expression)
+            except ValueError as exc:
+                raise RuntimeError(f"calculator failed: {exc}") from exc
+
+        return solve_ok(provider, problem, max_iterations, strict)
+
+    _fails(ex10.check_solve, fragile, "calculator refuses", "RuntimeError")
+
+
+def test_stubs_fail_with_a_hint_and_missing_names_are_reported() -> None:
+    def stub(*args, **kwargs):
+        raise NotImplementedError("replace this line with your solution")
+
+    class StubStep(BaseModel):
+        step: int
+
+        @model_validator(mode="after")
+        def _rules(self):
+            raise NotImplementedError("check the step number and the fields each step type needs")
+
+    for qid, name, value in (
+        ("10.1", "Step", StubStep),
+        ("10.2", "calculate", stub),
+        ("10.3", "solve", stub),
+    ):
+        result = run_question(get_question(qid), {name: value})
+        assert result.status == "failed" and result.score == 0 and "NotImplementedError" in result.hint
+    assert run_question(get_question("10.3"), {}).status == "missing"
+
+
+# --------------------------------------------------------------------------- notebooks
+
+
+def test_exercise_is_in_sync_with_the_solution() -> None:
+    text, regions = render_exercise(SOLUTION)
+    assert regions == 3
+    assert EXERCISE.read_text(encoding="utf-8") == text
+
+
+@pytest.mark.slow
+def test_solution_scores_full_marks() -> None:
+    from course_lib.grading import grade_notebook
+
+    result = grade_notebook(SOLUTION)
+    assert result.error is None
+    assert [(q.id, q.status) for q in result.questions] == [(q, "passed") for q in ("10.1", "10.2", "10.3")]
+    assert result.duration_s <= 15 * 2  # the budget is 15 s; leave room for a loaded CI machine
+
+
+@pytest.mark.slow
+def test_untouched_exercise_scores_zero_without_crashing() -> None:
+    from course_lib.grading import grade_notebook
+
+    result = grade_notebook(EXERCISE)
+    assert result.error is None
+    assert [q.status for q in result.questions] == ["failed"] * 3
+    assert sum(q.score for q in result.questions) == 0
