@@ -1,0 +1,43 @@
+"""Measure the four enforcement layers of lesson 07 on SmolLM2-135M-Instruct, recording every sample.
+
+For each of the 24 contact texts: the seed's naive prompt, the seed-style rules with an example, our
+rules without one (prompt only), then the full stack (our rules + JSON mode + pydantic validation +
+self-correction, up to 4 attempts) through ``generate_validated``. Lesson 07 replays the recorded
+samples and recomputes every figure printed here.
+
+    COURSE_PROVIDER=record COURSE_RECORD_UPSTREAM=local COURSE_RECORD_TO=07_structured_output \
+        python scripts/experiments/07_enforcement_layers.py
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from course_lib.layer_experiment import Contact, run_contact_experiment
+from course_lib.providers.registry import get_provider
+
+MODEL = "SmolLM2-135M-Instruct"
+MAX_ATTEMPTS = 4
+
+
+def report(provider: Any) -> None:
+    """Run the experiment through ``provider`` and print its figures."""
+    from course_lib.widgets.structured import (
+        attempt_budget,
+        repeated_retries,
+        success_by_attempt,
+        tally_outputs,
+    )
+
+    experiment = run_contact_experiment(provider, max_attempts=MAX_ATTEMPTS)
+    for style, raws in experiment.outputs.items():
+        print(tally_outputs(style, raws, Contact, experiment.texts))
+    print(tally_outputs("json_mode", [run[0].raw for run in experiment.loops], Contact, experiment.texts))
+    print("first success at attempt k:", [round(x, 3) for x in success_by_attempt(experiment.loops, MAX_ATTEMPTS)])
+    for k in range(1, MAX_ATTEMPTS + 1):
+        print(attempt_budget(experiment.loops, k))
+    print("retries repeating the previous reply verbatim (repeats, retries):", repeated_retries(experiment.loops))
+
+
+if __name__ == "__main__":
+    report(get_provider(model=MODEL))
