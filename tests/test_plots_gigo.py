@@ -41,4 +41,4 @@ def test_tier_cost_bars_stack_tiers_and_label_totals():
     assert isinstance(ax.figure, Figure)
     labels = [t.get_text() for t in ax.texts]
     assert labels == ["\\$5,000", "\\$1,295"]
-    assert {t.get_text() for t in ax.get_legend().get_texts()} == {"large", "faq", "small"}
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["large", "small", "faq"]

@@ -67,7 +67,7 @@ def answer_spread_bars(
     ax.set_xlabel("sampled answers, by main topic")
     ax.set_xlim(0, max(s.samples for s in spreads.values()))
     ax.legend(
-        ncol=min(len(topics), 6), loc="upper center", bbox_to_anchor=(0.5, -0.3), fontsize=8, frameon=False
+        ncol=min(len(topics), 6), loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8, frameon=False
     )
     ax.set_title(title or "What the answers to one query are about")
     ax.figure.tight_layout()
@@ -91,7 +91,8 @@ def tier_cost_bars(
         per_tier[name] = {}
         for row in rows:
             per_tier[name][row["tier"]] = per_tier[name].get(row["tier"], 0.0) + float(row["cost_per_day"])
-    tiers = list(dict.fromkeys(t for costs in per_tier.values() for t in costs))
+    seen = list(dict.fromkeys(t for costs in per_tier.values() for t in costs))
+    tiers = [t for t in _TIER_COLOURS if t in seen] + [t for t in seen if t not in _TIER_COLOURS]
     names = list(scenarios)
     bottoms = [0.0] * len(names)
     for tier in tiers:
@@ -105,6 +106,7 @@ def tier_cost_bars(
     ax.set_ylabel("USD per day")
     ax.yaxis.set_major_formatter("{x:,.0f}")
     ax.set_ylim(0, max(bottoms) * 1.15 or 1)
-    ax.legend(title="tier", fontsize=8)
+    handles, labels = ax.get_legend_handles_labels()
+    ax.legend(handles[::-1], labels[::-1], title="tier", fontsize=8)  # top of the stack first
     ax.set_title(title or "Cost per day, by the tier that answers")
     return ax
