@@ -190,3 +190,22 @@ def test_format_trace_is_one_line_per_move_and_clips_details() -> None:
     assert len(lines) == 2
     assert "start --begin--> ask" in lines[0]
     assert lines[1].endswith("x" * 19 + "…")
+
+
+def test_state_machine_plot_has_one_panel_per_run() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from course_lib.plots.agents import STATE_POSITIONS, plot_state_machine
+
+    assert set(STATE_POSITIONS) == set(STATES)
+    machine = trace_events(events_of([step(1, "final_answer", answer="10")]))
+    fig = plot_state_machine({"a": transition_counts(machine.transitions), "b": {}})
+    assert len(fig.axes) == 2 and fig.axes[0].get_title() == "a"
+    labels = [t.get_text() for t in fig.axes[0].texts]
+    assert labels.count("1") == 2  # start -> ask and ask -> done were taken once each
+    plt.close(fig)
+    with pytest.raises(ValueError, match="empty"):
+        plot_state_machine({})

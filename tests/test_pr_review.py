@@ -317,3 +317,40 @@ def test_lesson_recordings_cover_the_whole_review() -> None:
     assert len(result.reviews) == 50 and not result.failed
     assert result.calls == 52  # one file needed one correction
     assert result.final_text.startswith("REQUEST CHANGES")
+
+
+def test_plots_of_growth_and_budgets() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from course_lib.plots.agents import plot_context_growth, plot_strategy_budget
+    from course_lib.pr_budget import StrategyTokens
+
+    fig = plot_context_growth({"a": [1, 2, 3], "b": [1, 1, 1]}, windows={"w": 2})
+    left, right = fig.axes
+    assert [list(line.get_ydata()) for line in right.lines] == [[1, 3, 6], [1, 2, 3]]
+    assert [list(line.get_ydata()) for line in left.lines][-1] == [2, 2]  # the window
+    plt.close(fig)
+    rows = [StrategyTokens("one", (10,)), StrategyTokens("many", (3, 4, 5))]
+    assert (rows[1].calls, rows[1].peak, rows[1].total) == (3, 5, 12)
+    fig = plot_strategy_budget(rows, window=("w", 8))
+    assert [t.get_text() for t in fig.axes[1].texts] == ["10", "12"]
+    plt.close(fig)
+    for bad in (lambda: plot_context_growth({}), lambda: plot_strategy_budget([])):
+        with pytest.raises(ValueError, match="empty"):
+            bad()
+
+
+def test_loop_budget_report_and_widget() -> None:
+    from course_lib.widgets.agents import loop_budget_report, loop_budget_widget
+
+    text = loop_budget_report(FEW, REPLIES, title="T", max_iterations=3, working_limit=1, window=None)
+    first, full, tiered = text.splitlines()
+    assert first == "max_iterations=3, working memory=1 file(s), no window limit"
+    assert full.startswith("full history") and "stopped at max_iterations=3: 3 of 6 files" in full
+    assert tiered.startswith("hierarchical (w=1)")
+    widget = loop_budget_widget(FEW, REPLIES, title="T")
+    sliders = {c.description: c for c in widget.children if hasattr(c, "description")}
+    assert sliders["max iterations"].value == 7 and sliders["working memory (files)"].value == 3

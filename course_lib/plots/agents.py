@@ -169,7 +169,12 @@ def plot_strategy_budget(
         label, size = window
         left.axvline(size, color="tab:red", linestyle="--", linewidth=1)
         left.annotate(
-            label, (size, 0), xytext=(3, -10), textcoords="offset points", fontsize=8, color="tab:red"
+            label,
+            (size, len(rows) - 1),
+            xytext=(4, 0),
+            textcoords="offset points",
+            fontsize=8,
+            color="tab:red",
         )
     right.set_yticklabels([])
     return fig

@@ -1,0 +1,346 @@
+"""Grading of exercise 06: the solution scores full marks, the stub scores zero, planted bugs are caught."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from course_lib.grading import CheckFailed, get_question, load_exercise, run_question
+from course_lib.grading.checks import ex06
+from course_lib.grading.sync import render_exercise
+from course_lib.tokens import count_message_tokens, count_tokens
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTION = ROOT / "solutions" / "06_agent_loop.ipynb"
+EXERCISE = ROOT / "exercises" / "06_agent_loop.ipynb"
+MODEL = "gpt-4o-mini"
+
+# --------------------------------------------------------------------------- correct implementations in other styles
+
+
+def run_loop_ok(next_step, max_iterations):
+    if max_iterations < 1:
+        raise ValueError("need at least one iteration")
+    steps, iteration = [], 0
+    while True:
+        iteration += 1
+        step = next_step(steps[:])
+        steps.append(step)
+        if step["step_type"] == "final_answer":
+            return {"status": "answered", "answer": step["answer"], "iterations": iteration, "steps": steps}
+        if iteration >= max_iterations:
+            return {"status": "max_iterations", "answer": None, "iterations": iteration, "steps": steps}
+
+
+class MemoryOk:
+    def __init__(self, summarise, working_limit=3, short_term_limit=5):
+        if min(working_limit, short_term_limit) < 1:
+            raise ValueError("limits")
+        self.summarise, self.w, self.s = summarise, working_limit, short_term_limit
+        self.working, self.short_term, self.long_term = [], [], []
+
+    def add(self, step):
+        self.working.append(step)
+        while len(self.working) > self.w:
+            self.short_term.append(self.summarise(self.working.pop(0)))
+            while len(self.short_term) > self.s:
+                self.long_term.append(self.short_term.pop(0))
+
+
+def build_context_ok(system, task, steps, budget, model=MODEL):
+    """Another style: grow from the newest step while it fits."""
+    head = [{"role": "system", "content": system}, {"role": "user", "content": task}]
+    if count_message_tokens(head, model) > budget:
+        raise ValueError("too small")
+    n = 0
+    while n < len(steps):
+        trial = head + [{"role": "assistant", "content": s} for s in steps[len(steps) - n - 1 :]]
+        if count_message_tokens(trial, model) > budget:
+            break
+        n += 1
+    return head + [{"role": "assistant", "content": s} for s in steps[len(steps) - n :]]
+
+
+def _valid(text):
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    ok = (
+        isinstance(data, dict)
+        and isinstance(data.get("summary"), str)
+        and data["summary"].strip()
+        and type(data.get("severity")) is int
+        and 0 <= data["severity"] <= 10
+    )
+    return {"summary": data["summary"], "severity": data["severity"]} if ok else None
+
+
+def review_files_ok(provider, files, *, carry_history=False, retry=True, keep_reply=True, retries=1):
+    results, conversation = {}, []
+    for path, diff in files:
+        messages = [{"role": "system", "content": "Review. JSON only."}]
+        messages += conversation if carry_history else []
+        messages.append({"role": "user", "content": f"{path}\n{diff}"})
+        reply = provider.complete(messages, temperature=0).text
+        value = _valid(reply)
+        for _ in range(retries if retry else 0):
+            if value is not None:
+                break
+            again = [*messages, {"role": "assistant", "content": reply}] if keep_reply else list(messages)
+            again.append({"role": "user", "content": "That was not the JSON object asked for."})
+            reply = provider.complete(again, temperature=0).text
+            value = _valid(reply)
+        if carry_history:
+            conversation += [messages[-1], {"role": "assistant", "content": reply}]
+        results[path] = value
+    return results
+
+
+def test_correct_implementations_in_another_style_pass() -> None:
+    ex06.check_run_loop(run_loop_ok)
+    ex06.check_tiered_memory(MemoryOk)
+    ex06.check_build_context(build_context_ok)
+    ex06.check_review_files(review_files_ok)
+
+
+def test_questions_registered_with_points() -> None:
+    assert [(q.id, q.points, q.targets) for q in load_exercise(6)] == [
+        ("6.1", 2, ("run_loop",)),
+        ("6.2", 2, ("TieredMemory",)),
+        ("6.3", 2, ("build_context",)),
+        ("6.4", 2, ("review_files",)),
+    ]
+
+
+# --------------------------------------------------------------------------- planted bugs
+
+
+def _fails(check, fn, *needles: str) -> str:
+    with pytest.raises(CheckFailed) as info:
+        check(fn)
+    message = str(info.value)
+    for needle in needles:
+        assert needle in message, message
+    return message
+
+
+def test_off_by_one_loop_allowing_max_plus_one_iterations_fails() -> None:
+    def off_by_one(next_step, max_iterations):
+        if max_iterations < 1:
+            raise ValueError
+        steps = []
+        for iteration in range(max_iterations + 1):  # one too many
+            step = next_step(list(steps))
+            steps.append(step)
+            if step["step_type"] == "final_answer":
+                return {
+                    "status": "answered",
+                    "answer": step["answer"],
+                    "iterations": iteration + 1,
+                    "steps": steps,
+                }
+        return {"status": "max_iterations", "answer": None, "iterations": max_iterations, "steps": steps}
+
+    _fails(ex06.check_run_loop, off_by_one, "one more than max_iterations", "Off by one")
+
+
+def test_limit_checked_before_the_answer_fails() -> None:
+    def limit_first(next_step, max_iterations):
+        if max_iterations < 1:
+            raise ValueError
+        steps = []
+        for iteration in range(1, max_iterations + 1):
+            step = next_step(list(steps))
+            steps.append(step)
+            if iteration == max_iterations:
+                return {"status": "max_iterations", "answer": None, "iterations": iteration, "steps": steps}
+            if step["step_type"] == "final_answer":
+                return {
+                    "status": "answered",
+                    "answer": step["answer"],
+                    "iterations": iteration,
+                    "steps": steps,
+                }
+        raise AssertionError
+
+    _fails(ex06.check_run_loop, limit_first, "last allowed call still counts")
+
+
+def test_loop_that_forgets_the_history_fails() -> None:
+    def amnesiac(next_step, max_iterations):
+        if max_iterations < 1:
+            raise ValueError
+        steps = []
+        for iteration in range(1, max_iterations + 1):
+            step = next_step([])
+            steps.append(step)
+            if step["step_type"] == "final_answer":
+                return {
+                    "status": "answered",
+                    "answer": step["answer"],
+                    "iterations": iteration,
+                    "steps": steps,
+                }
+        return {"status": "max_iterations", "answer": None, "iterations": max_iterations, "steps": steps}
+
+    _fails(ex06.check_run_loop, amnesiac, "append each step before the next call")
+
+
+def test_memory_that_evicts_the_newest_step_fails() -> None:
+    class Swapped(MemoryOk):
+        def add(self, step):
+            self.working.append(step)
+            if len(self.working) > self.w:
+                self.short_term.append(self.summarise(self.working.pop()))  # the newest, not the oldest
+            if len(self.short_term) > self.s:
+                self.long_term.append(self.short_term.pop(0))
+
+    _fails(ex06.check_tiered_memory, Swapped, "pop the oldest step, not the newest")
+
+
+def test_memory_that_promotes_the_newest_summary_fails() -> None:
+    class Swapped(MemoryOk):
+        def add(self, step):
+            self.working.append(step)
+            if len(self.working) > self.w:
+                self.short_term.append(self.summarise(self.working.pop(0)))
+            if len(self.short_term) > self.s:
+                self.long_term.append(self.short_term.pop())  # the newest summary
+
+    _fails(ex06.check_tiered_memory, Swapped, "short_term is")
+
+
+def test_memory_that_summarises_twice_fails() -> None:
+    class Twice(MemoryOk):
+        def add(self, step):
+            self.working.append(step)
+            if len(self.working) > self.w:
+                self.short_term.append(self.summarise(self.working.pop(0)))
+            if len(self.short_term) > self.s:
+                self.long_term.append(self.summarise(self.short_term.pop(0)))
+
+    _fails(ex06.check_tiered_memory, Twice, "long_term is")
+
+
+def test_context_counting_only_content_tokens_fails() -> None:
+    def content_only(system, task, steps, budget, model=MODEL):
+        head = [{"role": "system", "content": system}, {"role": "user", "content": task}]
+        used = sum(count_tokens(m["content"], model) for m in head)
+        if used > budget:
+            raise ValueError
+        kept = []
+        for step in reversed(steps):
+            cost = count_tokens(step, model)
+            if used + cost > budget:
+                break
+            used += cost
+            kept.insert(0, {"role": "assistant", "content": step})
+        return head + kept
+
+    _fails(ex06.check_build_context, content_only, "over the budget", "framing")
+
+
+def test_context_dropping_the_newest_steps_fails() -> None:
+    def keeps_oldest(system, task, steps, budget, model=MODEL):
+        head = [{"role": "system", "content": system}, {"role": "user", "content": task}]
+        if count_message_tokens(head, model) > budget:
+            raise ValueError
+        kept = []
+        for step in steps:
+            if count_message_tokens([*head, *kept, {"role": "assistant", "content": step}], model) > budget:
+                break
+            kept.append({"role": "assistant", "content": step})
+        return head + kept
+
+    _fails(ex06.check_build_context, keeps_oldest, "drop the oldest steps first")
+
+
+def test_context_that_never_refuses_fails() -> None:
+    def never_refuses(system, task, steps, budget, model=MODEL):
+        try:
+            return build_context_ok(system, task, steps, budget, model)
+        except ValueError:
+            return [{"role": "system", "content": system}, {"role": "user", "content": task}]
+
+    _fails(ex06.check_build_context, never_refuses, "expected it to raise ValueError")
+
+
+def test_review_that_carries_history_between_files_fails() -> None:
+    def one_conversation(provider, files):
+        return review_files_ok(provider, files, carry_history=True)
+
+    _fails(ex06.check_review_files, one_conversation, "no history carried")
+
+
+def test_review_without_a_correction_fails() -> None:
+    def no_retry(provider, files):
+        return review_files_ok(provider, files, retry=False)
+
+    _fails(ex06.check_review_files, no_retry, "one more call after an invalid reply")
+
+
+def test_review_that_retries_without_the_bad_reply_fails() -> None:
+    def blind_retry(provider, files):
+        return review_files_ok(provider, files, keep_reply=False)
+
+    _fails(ex06.check_review_files, blind_retry, "the bad reply as an assistant message")
+
+
+def test_review_that_retries_twice_fails() -> None:
+    def stubborn(provider, files):
+        return review_files_ok(provider, files, retries=2)
+
+    _fails(ex06.check_review_files, stubborn, "never more")
+
+
+def test_stubs_fail_with_a_hint_and_missing_names_are_reported() -> None:
+    def stub(*args, **kwargs):
+        raise NotImplementedError("replace this line with your solution")
+
+    class StubMemory:
+        def __init__(self, *args, **kwargs):
+            raise NotImplementedError("replace this line with your solution")
+
+    for qid, name, value in (
+        ("6.1", "run_loop", stub),
+        ("6.2", "TieredMemory", StubMemory),
+        ("6.3", "build_context", stub),
+        ("6.4", "review_files", stub),
+    ):
+        result = run_question(get_question(qid), {name: value})
+        assert result.status == "failed" and result.score == 0 and "NotImplementedError" in result.hint
+    assert run_question(get_question("6.2"), {}).status == "missing"
+
+
+# --------------------------------------------------------------------------- notebooks
+
+
+def test_exercise_is_in_sync_with_the_solution() -> None:
+    text, regions = render_exercise(SOLUTION)
+    assert regions == 5
+    assert EXERCISE.read_text(encoding="utf-8") == text
+
+
+@pytest.mark.slow
+def test_solution_scores_full_marks() -> None:
+    from course_lib.grading import grade_notebook
+
+    result = grade_notebook(SOLUTION)
+    assert result.error is None
+    assert [(q.id, q.status) for q in result.questions] == [
+        (q, "passed") for q in ("6.1", "6.2", "6.3", "6.4")
+    ]
+    assert result.duration_s <= 15 * 2  # the budget is 15 s; leave room for a loaded CI machine
+
+
+@pytest.mark.slow
+def test_untouched_exercise_scores_zero_without_crashing() -> None:
+    from course_lib.grading import grade_notebook
+
+    result = grade_notebook(EXERCISE)
+    assert result.error is None
+    assert [q.status for q in result.questions] == ["failed"] * 4
+    assert sum(q.score for q in result.questions) == 0
