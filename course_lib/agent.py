@@ -33,6 +33,7 @@ __all__ = [
 ]
 
 State = Literal["start", "ask", "correct", "act", "observe", "done"]
+"""Where the controller is: before the run, asking the model, correcting a reply, running a tool, deciding, stopped."""
 STATES: tuple[str, ...] = get_args(State)
 """The controller's states, in the order a run first meets them (lesson 06)."""
 
@@ -49,8 +50,10 @@ MachineEvent = Literal[
     "give_up",
     "provider_error",
 ]
+"""What can happen in a state; :data:`TRANSITIONS` says where each event leads (lesson 06)."""
 
 StopReason = Literal["answered", "max_iterations", "invalid_output", "provider_error"]
+"""Why a run ended: the same four statuses as the orchestrator's results (lesson 06)."""
 STOP_REASONS: tuple[str, ...] = get_args(StopReason)
 """Every way a run may end; a loop with no other exit cannot spin forever (lesson 06)."""
 
