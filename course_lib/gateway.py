@@ -244,9 +244,10 @@ def synthetic_traffic(
     rate_per_s: float = 1.0,
     seed: int = 0,
 ) -> list[TrafficRequest]:
-    """``n`` requests with Poisson arrivals; question *k* (1-based) is asked with weight 1 / k^popularity.
+    """``n`` seeded requests: Poisson arrivals, popular questions asked far more often (lesson 09).
 
-    ``tenants`` and ``tiers`` map names to shares (default one ``"default"`` team and tier) (lesson 09).
+    Question *k* (1-based) is asked with weight 1 / k^popularity. ``tenants`` and ``tiers`` map names
+    to shares (default one ``"default"`` team and tier).
     """
     if n < 0 or not questions or rate_per_s <= 0:
         raise ValueError("need n >= 0, at least one question and a positive rate")

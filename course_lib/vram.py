@@ -176,9 +176,9 @@ def estimate_vram(
     kv_precision: str | float = "fp16",
     overhead_fraction: float = 0.10,
 ) -> VramEstimate:
-    """Serving memory of ``model`` (a :class:`ModelShape`, a key of :data:`MODELS`, or billions of parameters).
+    """Serving memory of a model: weights, KV cache and overhead (lesson 09).
 
-    ``context_tokens`` defaults to the model's full context; a bare parameter count has no KV cache
+    ``model`` is a :class:`ModelShape`, a key of :data:`MODELS` or billions of parameters. ``context_tokens`` defaults to the model's full context; a bare parameter count has no KV cache
     (its shape is unknown), so its estimate is weights plus overhead (lesson 09).
     """
     if not 0 <= overhead_fraction < 10:
