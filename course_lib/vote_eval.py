@@ -2,7 +2,7 @@
 
 A measured experiment records a *pool* of samples per question (say 21 answers at temperature 0.7).
 To learn what an N-sample vote would have done, draw N of the pool many times with a seeded random
-generator, vote each draw, and average: :func:`vote_curve` does that for several N at once, for the
+generator (or take every N-subset when there are few), vote each draw, and average: :func:`vote_curve` does that for several N at once, for the
 majority and the logprob-weighted vote on the *same* draws. :func:`gate_tradeoff` adds a confidence
 gate and reports how many questions were answered automatically and how often those answers were
 right. :func:`condorcet_accuracy` is the textbook value for independent votes, to compare with.
@@ -14,6 +14,7 @@ the (injected) provider calls that fill a pool per question.
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from collections.abc import Sequence
@@ -36,6 +37,7 @@ __all__ = [
     "condorcet_accuracy",
     "draw_indices",
     "gate_tradeoff",
+    "index_sets",
     "pool_accuracy",
     "quiz_messages",
     "vote_curve",
@@ -170,6 +172,18 @@ def draw_indices(
     return [rng.sample(range(pool_size), n) for _ in range(draws)]
 
 
+def index_sets(
+    pool_size: int, n: int, draws: int, *, seed: int = 0, replace: bool = False
+) -> list[list[int]]:
+    """Every N-subset of the pool when there are at most ``draws`` of them, else seeded draws (lesson 05).
+
+    So N = 1 (and any small pool) is computed exactly, and large N is estimated.
+    """
+    if not replace and 1 <= n <= pool_size and math.comb(pool_size, n) <= draws:
+        return [list(c) for c in itertools.combinations(range(pool_size), n)]
+    return draw_indices(pool_size, n, draws, seed=seed, replace=replace)
+
+
 def _mean(values: Sequence[float]) -> float:
     return math.fsum(values) / len(values) if values else 0.0
 
@@ -184,7 +198,8 @@ def vote_curve(
 ) -> list[CurvePoint]:
     """Majority and weighted vote accuracy, agreement and tokens for each N, on the same seeded draws (lesson 05).
 
-    Accuracy counts a tie as right only when the tie-break (first seen) picks the known answer.
+    Accuracy counts a tie as right only when the tie-break (first seen) picks the known answer. Where
+    a pool has at most ``draws`` distinct N-subsets (always for N = 1) all of them are voted, exactly.
     """
     if not pools:
         raise ValueError("no questions: give at least one QuestionPool")
@@ -194,7 +209,7 @@ def vote_curve(
         for q_index, pool in enumerate(pools):
             right = []
             weights = pool.weights()
-            for idx in draw_indices(len(pool.answers), n, draws, seed=seed + 1000 * q_index, replace=replace):
+            for idx in index_sets(len(pool.answers), n, draws, seed=seed + 1000 * q_index, replace=replace):
                 answers = [pool.answers[i] for i in idx]
                 vote = majority_vote(answers)
                 wvote = weighted_vote(answers, [weights[i] for i in idx])
@@ -231,7 +246,7 @@ def gate_tradeoff(
     policy = policy or GatePolicy()
     answered = wrong = right = total = 0
     for q_index, pool in enumerate(pools):
-        for idx in draw_indices(len(pool.answers), n, draws, seed=seed + 1000 * q_index, replace=replace):
+        for idx in index_sets(len(pool.answers), n, draws, seed=seed + 1000 * q_index, replace=replace):
             vote = majority_vote([pool.answers[i] for i in idx])
             total += 1
             if gate(vote, policy) == "escalate":

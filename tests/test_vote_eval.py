@@ -20,6 +20,7 @@ from course_lib.vote_eval import (
     condorcet_accuracy,
     draw_indices,
     gate_tradeoff,
+    index_sets,
     pool_accuracy,
     quiz_messages,
     vote_curve,
@@ -204,3 +205,14 @@ def test_collect_pools_samples_with_logprobs_and_keeps_answers_confidences_token
         "top_logprobs": 3,
     }
     assert provider.calls[0].messages == quiz_messages("What is 2 times 2?")
+
+
+def test_small_subsets_are_enumerated_exactly():
+    assert index_sets(4, 1, 100) == [[0], [1], [2], [3]]
+    assert len(index_sets(5, 2, 10)) == 10  # C(5, 2) = 10 <= 10: all pairs
+    assert len(index_sets(5, 2, 9)) == 9  # more pairs than draws: sampled
+
+
+def test_single_sample_accuracy_is_exact():
+    (point,) = vote_curve([pool(["a", "a", "b"])], (1,), draws=400)
+    assert point.majority_accuracy == pytest.approx(2 / 3)
