@@ -90,7 +90,7 @@ def run(
         par_wall = common.summarize(par[n])["median"]
         rows.append(
             common.row(
-                f"N={n} in parallel (all in flight)",
+                f"N={n}, all in flight",
                 [t / one for t in par[n]],
                 "×",
                 budget=RATIO_BUDGET,
@@ -101,7 +101,7 @@ def run(
         seq_wall = common.summarize(seq[n])["median"]
         rows.append(
             common.row(
-                f"N={n} one after another",
+                f"N={n}, one after another",
                 [t / one for t in seq[n]],
                 "×",
                 detail=f"wall {common.format_value(seq_wall, 's')}",
@@ -110,7 +110,7 @@ def run(
         )
     rows.append(
         common.row(
-            f"N={n_max} in parallel, default concurrency={default_concurrency}",
+            f"N={n_max}, default concurrency {default_concurrency}",
             [t / one for t in capped],
             "×",
             headline=True,
