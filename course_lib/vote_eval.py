@@ -60,11 +60,13 @@ class QuizItem(BaseModel):
 
 
 QUIZ_SYSTEM = "You answer quiz questions. Reply with the answer only: a number, yes or no, or a letter."
+"""The quiz prompt's system message (lesson 05)."""
 QUIZ_SHOTS = (
     ("What is 1 + 1?", "2"),
     ("Is fire hot? Answer yes or no.", "yes"),
     ("Which is a fruit? A) apple B) chair C) car", "A"),
 )
+"""Three worked examples, one per answer kind, sent before every quiz question (lesson 05)."""
 QUIZ: tuple[QuizItem, ...] = (
     QuizItem(question="What is 2 times 2?", gold="4", kind="number"),
     QuizItem(question="What is 7 + 6?", gold="13", kind="number"),
