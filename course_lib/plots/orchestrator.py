@@ -10,6 +10,8 @@ from ..widgets.orchestrator import last_call_usage
 
 __all__ = ["iteration_labels", "plot_run_tokens"]
 
+_LABEL_BOX = {"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.5}
+
 
 def iteration_labels(result: Any) -> list[str]:
     """``"1\\nanalyze"``, ``"2\\ncalculate"``, … for each iteration; ``"rejected"`` where no step was accepted."""
@@ -53,7 +55,8 @@ def plot_run_tokens(result: Any, compare: Mapping[str, Any] | None = None, *, ti
         textcoords="offset points",
         ha="right",
         fontsize=8,
-        color="#636363",
+        color="#404040",
+        bbox=_LABEL_BOX,
     )
     if total:
         running.annotate(
@@ -63,6 +66,7 @@ def plot_run_tokens(result: Any, compare: Mapping[str, Any] | None = None, *, ti
             textcoords="offset points",
             ha="right",
             fontsize=8,
+            bbox=_LABEL_BOX,
         )
         running.set_ylim(0, total[-1] * 1.15)
     running.set_ylabel("cumulative tokens")

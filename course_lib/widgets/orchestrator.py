@@ -43,7 +43,7 @@ def describe_event(event: Any) -> str | None:
         return f"{'':20}{event.record.tool} error: {_clip(event.record.tool_error or '', 50)}"
     if event.kind == "invalid_output":
         reason = " ".join((event.error or "").replace("the JSON does not match ReasoningStep:", "").split())
-        return f"  rejected reply: {_clip(event.raw or '', 52)}\n{'':20}why: {_clip(reason, 50)}"
+        return f"  rejected reply: {_clip(event.raw or '', 90)}\n{'':20}why: {_clip(reason, 90)}"
     if event.kind == "provider_retry":
         return f"  provider error, retry in {event.delay_s:.2f} s: {_clip(event.error or '', 40)}"
     return None
