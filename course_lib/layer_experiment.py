@@ -31,6 +31,7 @@ __all__ = [
     "ContactExperiment",
     "PromptStyle",
     "contact_messages",
+    "correction_runs",
     "run_contact_experiment",
 ]
 
@@ -137,28 +138,23 @@ def contact_messages(text: str, style: PromptStyle = "rules") -> list[dict[str, 
 
 @dataclass(frozen=True)
 class ContactExperiment:
-    """Raw outputs of the layer experiment, per text: three prompts, then the full loop's attempts (lesson 07)."""
+    """Raw outputs of the layer experiment, per text: three prompts, then two correction loops (lesson 07)."""
 
     texts: tuple[str, ...]
     outputs: dict[str, list[str]]
     """Prompt style -> the raw reply to each text (layer 1 only: no JSON mode, no retries)."""
     loops: list[list[ValidationAttempt]]
     """Per text, every attempt of the full stack: our prompt + JSON mode + validation + correction."""
+    prompt_only_loops: list[list[ValidationAttempt]]
+    """Per text, every attempt of the same loop without JSON mode."""
 
 
-def run_contact_experiment(
-    provider: Any, texts: Sequence[str] = CONTACT_TEXTS, *, max_attempts: int = 4
-) -> ContactExperiment:
-    """Ask for every text with each prompt, then run the self-correction loop on each (lesson 07).
-
-    The calls are made in a fixed order, so a replay of a recorded run gets the same answers.
-    """
-    outputs: dict[str, list[str]] = {}
-    for style in ("naive", "rules_with_example", "rules"):
-        outputs[style] = [
-            provider.complete(contact_messages(text, style), **CONTACT_PARAMS).text for text in texts
-        ]
-    loops: list[list[ValidationAttempt]] = []
+def correction_runs(
+    provider: Any, texts: Sequence[str], *, max_attempts: int, json_mode: bool
+) -> list[list[ValidationAttempt]]:
+    """Every attempt of ``generate_validated`` on each text, with our prompt, with or without JSON mode (lesson 07)."""
+    params = {**CONTACT_PARAMS, **(JSON_MODE if json_mode else {})}
+    runs: list[list[ValidationAttempt]] = []
     for text in texts:
         try:
             done = generate_validated(
@@ -166,11 +162,30 @@ def run_contact_experiment(
                 contact_messages(text, "rules"),
                 Contact,
                 max_attempts,
-                params={**CONTACT_PARAMS, **JSON_MODE},
+                params=params,
                 context={"source": text},
             )
         except ValidationFailedError as exc:
-            loops.append(list(exc.attempts))
+            runs.append(list(exc.attempts))
         else:
-            loops.append(list(done.attempts))
-    return ContactExperiment(tuple(texts), outputs, loops)
+            runs.append(list(done.attempts))
+    return runs
+
+
+def run_contact_experiment(
+    provider: Any, texts: Sequence[str] = CONTACT_TEXTS, *, max_attempts: int = 4
+) -> ContactExperiment:
+    """Ask for every text with each prompt, then run the correction loop with and without JSON mode (lesson 07).
+
+    The calls are made in a fixed order, so a replay of a recorded run gets the same answers. The
+    loop without JSON mode starts with the very request of the ``rules`` prompt, so that request is
+    sent twice (at temperature 0; a recording holds two samples of it).
+    """
+    outputs: dict[str, list[str]] = {}
+    for style in ("naive", "rules_with_example", "rules"):
+        outputs[style] = [
+            provider.complete(contact_messages(text, style), **CONTACT_PARAMS).text for text in texts
+        ]
+    loops = correction_runs(provider, texts, max_attempts=max_attempts, json_mode=True)
+    prompt_only = correction_runs(provider, texts, max_attempts=max_attempts, json_mode=False)
+    return ContactExperiment(tuple(texts), outputs, loops, prompt_only)

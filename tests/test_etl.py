@@ -320,13 +320,23 @@ def test_contact_messages_styles():
 def test_run_contact_experiment_makes_its_calls_in_a_fixed_order():
     texts = CONTACT_TEXTS[:2]
     good = '{"name": "John Smith", "age": 35, "city": "Seattle", "email": "john@example.com"}'
-    provider = ScriptedProvider(["a", "b", "c", "d", "e", "f", good, "no json", "still none", "nope"])
+    replies = ["a", "b", "c", "d", "e", "f"]  # three prompt styles x two texts
+    replies += [good, "no json", "still none", "nope"]  # JSON mode: text 1 valid, text 2 fails 3 times
+    replies += ["x", "y", good, "z", "z", "z"]  # prompt only: text 1 valid at attempt 3, text 2 fails
+    provider = ScriptedProvider(replies)
     result = run_contact_experiment(provider, texts, max_attempts=3)
     assert result.outputs == {"naive": ["a", "b"], "rules_with_example": ["c", "d"], "rules": ["e", "f"]}
     assert [[a.raw for a in run] for run in result.loops] == [[good], ["no json", "still none", "nope"]]
+    assert [[a.raw for a in run] for run in result.prompt_only_loops] == [["x", "y", good], ["z", "z", "z"]]
+    assert [first_success(run) for run in result.prompt_only_loops] == [3, None]
     assert "response_format" not in provider.calls[4].params
     assert provider.calls[6].params["response_format"] == {"type": "json_object"}
     assert provider.calls[6].messages == contact_messages(texts[0], "rules")
+    assert provider.calls[10].messages == provider.calls[4].messages == contact_messages(texts[0], "rules")
+    assert provider.calls[10].params == provider.calls[4].params, (
+        "the prompt-only loop starts with the rules request"
+    )
+    assert len(provider.calls) == len(replies)
 
 
 # --------------------------------------------------------------------------- measurements
@@ -355,6 +365,7 @@ def test_tally_outputs_counts_each_check():
         2,
     )
     assert "json.loads  3/5" in str(tally)
+    assert tally.wrapped == 1
     with pytest.raises(ValueError, match="one source per reply"):
         tally_outputs("t", raws, Contact, [source])
 
@@ -423,10 +434,12 @@ def test_plots_draw_one_bar_per_value():
     assert len(fig.axes[0].patches) == 2 * 4
     plt.close(fig)
     runs = [[attempt(True)], [attempt(False), attempt(True)]]
-    fig = plot_success_by_attempt(runs, 3, claim=[0.85, 0.14, 0.009])
-    assert len(fig.axes[0].patches) == 6
-    heights = [p.get_height() for p in fig.axes[0].patches[:3]]
-    assert heights == [50.0, 50.0, 0.0]
+    fig = plot_success_by_attempt({"a": runs, "b": runs[:1]}, 3, claim=[0.85, 0.14, 0.009])
+    assert len(fig.axes[0].patches) == 9
+    heights = [p.get_height() for p in fig.axes[0].patches]
+    assert heights[:6] == [50.0, 50.0, 0.0, 100.0, 0.0, 0.0]
+    assert heights[6:] == pytest.approx([85.0, 14.0, 0.9])
+    assert len(fig.axes[0].lines) == 3
     plt.close(fig)
 
 

@@ -6,11 +6,11 @@ with ``plt.show()`` or ``;``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..validators import ValidationAttempt
-from ..widgets.structured import LayerTally, cumulative_success, success_by_attempt
+from ..widgets.structured import LayerTally, success_by_attempt
 
 __all__ = ["plot_layer_tallies", "plot_success_by_attempt"]
 
@@ -43,45 +43,50 @@ def plot_layer_tallies(tallies: Sequence[LayerTally], *, title: str | None = Non
 
 
 def plot_success_by_attempt(
-    runs: Sequence[Sequence[ValidationAttempt]],
+    series: Mapping[str, Sequence[Sequence[ValidationAttempt]]],
     max_attempts: int,
     *,
     claim: Sequence[float] | None = None,
-    label: str = "measured",
     title: str | None = None,
 ) -> Any:
-    """Bars: share of cases first valid at attempt k; lines: valid within k; optional claimed shares (lesson 07).
+    """Bars: share of cases first valid at attempt k, per series; lines: valid within k attempts (lesson 07).
 
-    ``claim`` holds shares (0–1) per attempt from another source, drawn beside the measurement.
+    ``series`` maps a label to the loop runs measured under it; ``claim`` holds shares (0-1) per
+    attempt from another source (the seed), drawn beside them.
     """
     import matplotlib.pyplot as plt
 
     ks = list(range(1, max_attempts + 1))
-    ours = [100 * s for s in success_by_attempt(runs, max_attempts)]
-    ours_cum = [100 * s for s in cumulative_success(runs, max_attempts)]
-    fig, ax = plt.subplots(figsize=(7, 3.8))
-    width = 0.38 if claim is not None else 0.6
-    shift = width / 2 if claim is not None else 0.0
-    bars = ax.bar([k - shift for k in ks], ours, width, label=f"{label}: first valid at attempt k")
-    ax.bar_label(bars, fmt="%.0f%%", fontsize=8)
-    ax.plot(ks, ours_cum, "o-", label=f"{label}: valid within k attempts")
+    rows: list[tuple[str, list[float]]] = [
+        (label, [100 * s for s in success_by_attempt(runs, max_attempts)]) for label, runs in series.items()
+    ]
     if claim is not None:
-        theirs = [100 * c for c in list(claim)[:max_attempts]]
-        theirs += [0.0] * (max_attempts - len(theirs))
-        cum, total = [], 0.0
-        for share in theirs:
+        shares = [100 * c for c in list(claim)[:max_attempts]]
+        rows.append(("seed's claim", shares + [0.0] * (max_attempts - len(shares))))
+    fig, ax = plt.subplots(figsize=(8, 4))
+    width = 0.8 / len(rows)
+    for j, (label, shares) in enumerate(rows):
+        xs = [k + (j - (len(rows) - 1) / 2) * width for k in ks]
+        bars = ax.bar(xs, shares, width, label=f"{label}: first valid at attempt k")
+        ax.bar_label(bars, fmt="%.1f", fontsize=7)
+        within, total = [], 0.0
+        for share in shares:
             total += share
-            cum.append(total)
-        bars = ax.bar(
-            [k + shift for k in ks], theirs, width, label="seed's claim: first valid at k", alpha=0.6
+            within.append(total)
+        ax.plot(
+            xs,
+            within,
+            "o--",
+            color=bars.patches[0].get_facecolor(),
+            alpha=0.7,
+            label=f"{label}: valid within k",
         )
-        ax.bar_label(bars, fmt="%.1f%%", fontsize=8)
-        ax.plot(ks, cum, "s--", label="seed's claim: valid within k")
     ax.set_xticks(ks)
     ax.set_xlabel("attempt")
     ax.set_ylabel("% of cases")
-    ax.set_ylim(0, 110)
-    ax.legend(fontsize=8, loc="center right")
-    ax.set_title(title or f"Self-correction: success by attempt ({len(runs)} cases)")
+    ax.set_ylim(0, 115)
+    ax.legend(fontsize=7, loc="upper right", ncols=2)
+    cases = ", ".join(f"{len(runs)}" for runs in series.values())
+    ax.set_title(title or f"Self-correction: success by attempt (cases per series: {cases})")
     fig.tight_layout()
     return fig

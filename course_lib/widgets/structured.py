@@ -53,6 +53,11 @@ class LayerTally:
     grounded: int
     """It validates and every value comes from the source text."""
 
+    @property
+    def wrapped(self) -> int:
+        """Replies whose object is found only past prose or fences (``json.loads`` fails, extraction works)."""
+        return self.extracted - self.json_loads
+
     def __str__(self) -> str:
         return (
             f"{self.label:<20} json.loads {self.json_loads:>2}/{self.total}  extracted {self.extracted:>2}/{self.total}"

@@ -2,7 +2,7 @@
 
 For each of the 24 contact texts: the seed's naive prompt, the seed-style rules with an example, our
 rules without one (prompt only), then the full stack (our rules + JSON mode + pydantic validation +
-self-correction, up to 4 attempts) through ``generate_validated``. Lesson 07 replays the recorded
+self-correction, up to 4 attempts) through ``generate_validated``, and the same loop without JSON mode. Lesson 07 replays the recorded
 samples and recomputes every figure printed here.
 
     COURSE_PROVIDER=record COURSE_RECORD_UPSTREAM=local COURSE_RECORD_TO=07_structured_output \
@@ -33,10 +33,15 @@ def report(provider: Any) -> None:
     for style, raws in experiment.outputs.items():
         print(tally_outputs(style, raws, Contact, experiment.texts))
     print(tally_outputs("json_mode", [run[0].raw for run in experiment.loops], Contact, experiment.texts))
-    print("first success at attempt k:", [round(x, 3) for x in success_by_attempt(experiment.loops, MAX_ATTEMPTS)])
-    for k in range(1, MAX_ATTEMPTS + 1):
-        print(attempt_budget(experiment.loops, k))
-    print("retries repeating the previous reply verbatim (repeats, retries):", repeated_retries(experiment.loops))
+    for label, runs in (
+        ("full stack", experiment.loops),
+        ("without JSON mode", experiment.prompt_only_loops),
+    ):
+        shares = [round(x, 3) for x in success_by_attempt(runs, MAX_ATTEMPTS)]
+        print(f"{label}: first valid at attempt k: {shares}")
+        for k in range(1, MAX_ATTEMPTS + 1):
+            print("   ", attempt_budget(runs, k))
+        print("    retries repeating the previous reply verbatim (repeats, retries):", repeated_retries(runs))
 
 
 if __name__ == "__main__":
