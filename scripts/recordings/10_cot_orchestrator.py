@@ -22,7 +22,7 @@ from course_lib.orchestrator_memory import StepSummaryCompactor
 from course_lib.providers.recordings import RecordingStore
 from course_lib.providers.scripted import ScriptedProvider
 
-MODEL = "gpt-4o-mini"
+MODEL = "gpt-4o"  # not the replay default, so these never answer the cot-orchestrator command's requests
 NOTE = "Scripted by the course to show the orchestrator's loop ({what}); not a model's output."
 
 
