@@ -356,6 +356,13 @@ def test_loop_that_crashes_on_a_calculator_error_fails() -> None:
     _fails(ex10.check_solve, fragile, "calculator refuses", "RuntimeError")
 
 
+def test_loop_that_never_calls_the_model_fails_with_a_hint() -> None:
+    def lazy(provider, problem, max_iterations=8, calculator=safe_eval):
+        return {"status": "answered", "answer": "42", "iterations": 0, "tokens": 0}
+
+    _fails(ex10.check_solve, lazy, "without calling provider.complete")
+
+
 def test_stubs_fail_with_a_hint_and_missing_names_are_reported() -> None:
     def stub(*args, **kwargs):
         raise NotImplementedError("replace this line with your solution")

@@ -122,7 +122,8 @@ def check_step_schema(Step: Any) -> None:
         number: int, step_type: str, expression: str | None, answer: str | None
     ) -> None:
         data: dict[str, Any] = {"step": number, "step_type": step_type, "thought": "t"}
-        if step_type != "final_answer" and expression is not None:
+        # an expression never on a final answer, and an empty one only where the rule decides it
+        if step_type != "final_answer" and (expression or (step_type == "calculate" and expression == "")):
             data["expression"] = expression
         if step_type == "final_answer" and answer is not None:
             data["answer"] = answer
@@ -388,6 +389,8 @@ def _check_answered_run(solve: Any) -> None:
     calculator = _Calculator({"127 * 389": 49403, "7 / 8": 0.875})
     got = _solve(solve, provider, calculator, 8, story)
     calls = len(provider.calls)
+    if calls == 0:
+        raise CheckFailed(f"{story}: solve returned {show(got)} without calling provider.complete(messages)")
     if calls > 4:
         raise CheckFailed(
             f"{story}: solve made {calls} calls; a final_answer step must end the loop at once (4 calls)"
