@@ -161,7 +161,7 @@ def main(argv: Sequence[str] | None = None, *, provider: Any = None) -> int:
         try:
             from .providers.registry import get_provider
 
-            provider = get_provider(args.provider, model=args.model)
+            provider = get_provider(args.provider, model=args.model, recordings=RECORDINGS)
         except (ConfigurationError, FileNotFoundError, KeyError, ImportError) as exc:
             err.print(f"configuration error: {exc}", markup=False)
             return EXIT_CONFIG

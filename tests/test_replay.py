@@ -412,3 +412,26 @@ def test_completion_adapter_reports_replay_provenance(tmp_path):
         REPLAY_BASE_URL, "chatml", "m", transport=httpx2.MockTransport(transport.handle)
     )
     assert provider.complete(Q, temperature=0).source == "recorded"
+
+
+def test_a_request_two_files_answer_differently_is_ambiguous(tmp_path):
+    from course_lib.providers.replay import ReplayAmbiguousError
+
+    for name, text in (("a", "red"), ("b", "blue"), ("c", "red")):
+        store = RecordingStore(tmp_path / f"{name}.jsonl")
+        store.add_scripted(messages=Q, responses=[text], params={"temperature": 0}, note=name)
+        store.save()
+    same = ReplayTransport([tmp_path / "a.jsonl", tmp_path / "c.jsonl"])
+    assert not same.conflicts  # identical samples in two files are not a conflict
+    both = ReplayTransport([tmp_path / "a.jsonl", tmp_path / "b.jsonl"])
+    provider = OpenAIProvider(both.openai_client(), model="gpt-4o-mini")
+    with pytest.raises(ReplayAmbiguousError, match="recordings='a'"):
+        provider.complete(Q, temperature=0)
+
+
+def test_each_lesson_replays_from_its_own_file_without_ambiguity():
+    """Lessons name their recordings file; within one file every key is unique by construction."""
+    from course_lib.providers.recordings import RECORDINGS_DIR
+
+    for path in sorted(RECORDINGS_DIR.glob("*.jsonl")):
+        assert not ReplayTransport(path).conflicts, path.name

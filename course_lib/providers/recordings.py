@@ -267,8 +267,24 @@ def _short(value: Any, width: int = 90) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def similarity(a: Mapping[str, Any], b: Mapping[str, Any]) -> float:
-    """How alike two canonical requests are (0..1), to find the nearest recording on a miss."""
-    sa = json.dumps(a, sort_keys=True, ensure_ascii=False)
-    sb = json.dumps(b, sort_keys=True, ensure_ascii=False)
+def _field_score(a: Mapping[str, Any], b: Mapping[str, Any]) -> float:
+    """Cheap likeness: shared equal fields, plus shared message contents."""
+    score = sum(1.0 for k in set(a) | set(b) if k != "messages" and a.get(k) == b.get(k))
+    ma = {json.dumps(m, sort_keys=True) for m in a.get("messages", [])}
+    mb = {json.dumps(m, sort_keys=True) for m in b.get("messages", [])}
+    if ma or mb:
+        score += 3.0 * len(ma & mb) / len(ma | mb)
+    return score
+
+
+def similarity(a: Mapping[str, Any], b: Mapping[str, Any], *, limit: int = 4000) -> float:
+    """How alike two canonical requests are (0..1), on their first ``limit`` characters of JSON."""
+    sa = json.dumps(a, sort_keys=True, ensure_ascii=False)[:limit]
+    sb = json.dumps(b, sort_keys=True, ensure_ascii=False)[:limit]
     return difflib.SequenceMatcher(None, sa, sb, autojunk=False).ratio()
+
+
+def nearest_request(canon: Mapping[str, Any], candidates: Sequence[Any], *, shortlist: int = 8) -> Any:
+    """The recorded entry most like ``canon``: a cheap field score picks a shortlist, text likeness decides."""
+    ranked = sorted(candidates, key=lambda e: _field_score(canon, e.request), reverse=True)[:shortlist]
+    return max(ranked, key=lambda e: similarity(canon, e.request))

@@ -28,9 +28,9 @@ from .recordings import (
     canonical_request,
     endpoint_of,
     field_diff,
+    nearest_request,
     request_key,
     resolve_recordings,
-    similarity,
 )
 from .responses import chat_chunks, chat_completion_body, completion_body, completion_chunks, embeddings_body
 from .scope import current_sample
@@ -40,6 +40,10 @@ REPLAY_BASE_URL = "http://replay.course.invalid/v1"
 
 class ReplayMissError(openai.OpenAIError):
     """No recording matches this request; the message shows the nearest one and how to record it."""
+
+
+class ReplayAmbiguousError(openai.OpenAIError):
+    """Two recordings files answer this request differently; name the file with ``recordings=``."""
 
 
 class ReplayExhaustedError(openai.OpenAIError):
@@ -102,12 +106,16 @@ class ReplayTransport:
         self.paths = paths
         self.entries: dict[str, Entry] = {}
         self.origin: dict[str, Path] = {}
+        self.conflicts: dict[str, list[Path]] = {}
+        """Keys that several files answer differently; looking one up raises ReplayAmbiguousError."""
         for path in paths:
             store = RecordingStore(path)
             for key, entry in store.entries.items():
                 if key not in self.entries:
                     self.entries[key] = entry
                     self.origin[key] = path
+                elif entry.samples != self.entries[key].samples:
+                    self.conflicts.setdefault(key, [self.origin[key]]).append(path)
         self.latency = latency or LatencyModel()
         self._lock = threading.Lock()
         self._counters: dict[str, int] = defaultdict(int)
@@ -128,6 +136,12 @@ class ReplayTransport:
         entry = self.entries.get(key)
         if entry is None:
             raise ReplayMissError(self.miss_message(canon, key))
+        if key in self.conflicts:
+            names = ", ".join(p.stem for p in self.conflicts[key])
+            raise ReplayAmbiguousError(
+                f"request {key[:12]}… is recorded differently in {names}; "
+                f"choose one with get_provider(recordings=...), e.g. recordings={self.conflicts[key][0].stem!r}"
+            )
         scoped = current_sample()
         with self._lock:
             if scoped is None:
@@ -151,7 +165,7 @@ class ReplayTransport:
         lines = [f"no recording for this request (key {key[:16]}…) in {files}."]
         same = [e for e in self.entries.values() if e.endpoint == canon["endpoint"]]
         if same:
-            nearest = max(same, key=lambda e: similarity(canon, e.request))
+            nearest = nearest_request(canon, same)
             lines.append(
                 f"Nearest recorded request ({nearest.key[:16]}… in {self.origin[nearest.key].name}):"
             )
