@@ -29,6 +29,11 @@ def summary_line(output: str) -> str:
     return ""
 
 
+def failures(output: str) -> list[str]:
+    """pytest's ``FAILED …`` and ``ERROR …`` lines from the short test summary."""
+    return [line.strip() for line in output.splitlines() if line.startswith(("FAILED ", "ERROR "))]
+
+
 def counts(summary: str) -> dict[str, int]:
     """Outcome counts of a summary line, keyed by pytest's words (``error`` and ``warning`` singular)."""
     out: dict[str, int] = {}
@@ -73,6 +78,7 @@ def run(
             "Some tests failed in this run; the wall time is reported all the same "
             "(other work may have been in progress)."
         )
+        notes += [f"`{line}`" for line in failures(done.stdout + done.stderr)[:10]]
     return common.make_result(
         "test_suite",
         "Test suite",

@@ -300,6 +300,13 @@ def test_pytest_summary_is_parsed():
         "warning": 4,
     }
     assert bench_test_suite.summary_line("no summary here") == ""
+    output = (
+        "x\nFAILED tests/test_a.py::test_one - AssertionError\nERROR tests/test_b.py\n  FAILED not this\n"
+    )
+    assert bench_test_suite.failures(output) == [
+        "FAILED tests/test_a.py::test_one - AssertionError",
+        "ERROR tests/test_b.py",
+    ]
 
 
 @pytest.mark.slow
