@@ -63,7 +63,7 @@ def plot_success_by_attempt(
     if claim is not None:
         shares = [100 * c for c in list(claim)[:max_attempts]]
         rows.append(("seed's claim", shares + [0.0] * (max_attempts - len(shares))))
-    fig, ax = plt.subplots(figsize=(8, 4))
+    fig, ax = plt.subplots(figsize=(8, 4.8))
     width = 0.8 / len(rows)
     for j, (label, shares) in enumerate(rows):
         xs = [k + (j - (len(rows) - 1) / 2) * width for k in ks]
@@ -73,19 +73,13 @@ def plot_success_by_attempt(
         for share in shares:
             total += share
             within.append(total)
-        ax.plot(
-            xs,
-            within,
-            "o--",
-            color=bars.patches[0].get_facecolor(),
-            alpha=0.7,
-            label=f"{label}: valid within k",
-        )
+        color = bars.patches[0].get_facecolor()
+        ax.plot(ks, within, "o--", color=color, alpha=0.8, label=f"{label}: valid within k")
     ax.set_xticks(ks)
     ax.set_xlabel("attempt")
     ax.set_ylabel("% of cases")
-    ax.set_ylim(0, 115)
-    ax.legend(fontsize=7, loc="upper right", ncols=2)
+    ax.set_ylim(0, 110)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=2)
     cases = ", ".join(f"{len(runs)}" for runs in series.values())
     ax.set_title(title or f"Self-correction: success by attempt (cases per series: {cases})")
     fig.tight_layout()
