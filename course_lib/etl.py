@@ -43,7 +43,7 @@ __all__ = [
     "ticket_messages",
 ]
 
-#: A pragmatic email shape (pydantic's ``EmailStr`` needs the optional ``email-validator`` package).
+#: A pragmatic email shape; pydantic's ``EmailStr`` needs the optional ``email-validator`` (lesson 07).
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
 
 
@@ -94,7 +94,7 @@ class SupportEmail(BaseModel):
         return f"From: {self.sender}\nSubject: {self.subject}\n\n{self.body}"
 
 
-#: Eight support emails for the checkpoint (written by the course; the ETL's answers are scripted).
+#: Eight support emails for the checkpoint, written by the course; the answers are scripted (lesson 07).
 SAMPLE_EMAILS: tuple[SupportEmail, ...] = tuple(
     SupportEmail(id=i, sender=f, subject=s, body=b, received=date.fromisoformat(r))
     for i, f, s, b, r in [
@@ -164,6 +164,7 @@ SAMPLE_EMAILS: tuple[SupportEmail, ...] = tuple(
 )
 
 
+#: The ticket extraction's system prompt: the schema in words (lesson 07).
 TICKET_SYSTEM_PROMPT = """\
 You turn customer support emails into tickets for a CRM. Reply with one JSON object and nothing else.
 Keys:
@@ -174,7 +175,7 @@ Keys:
 counted back from the day the email was received
 - "customer_name": the customer's full name"""
 
-#: Parameters of every extraction call: deterministic, and JSON mode on (layer 2).
+#: Parameters of every extraction call: deterministic, JSON mode on (layer 2) (lesson 07).
 TICKET_PARAMS: dict[str, Any] = {"temperature": 0, "response_format": {"type": "json_object"}}
 
 

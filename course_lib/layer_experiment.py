@@ -71,7 +71,7 @@ class Contact(BaseModel):
         return self
 
 
-#: 24 short texts, each naming one person's name, age, city and email, phrased in different ways.
+#: 24 short texts, each naming one person's name, age, city and email, phrased differently (lesson 07).
 CONTACT_TEXTS: tuple[str, ...] = (
     "John Smith, age 35, lives in Seattle, email john@example.com",
     "Maria Garcia is 42 years old and lives in Madrid. Reach her at maria.garcia@example.org.",
@@ -99,10 +99,10 @@ CONTACT_TEXTS: tuple[str, ...] = (
     "Hannah Schmidt, Vienna, 57, hannah.schmidt@example.at",
 )
 
-#: The seed's naive request: no rules, no schema.
+#: The seed's naive request: no rules, no schema (lesson 07).
 NAIVE_PROMPT = "Extract the user's information as JSON.\nInput: {text}"
 
-#: The seed's layer-1 system prompt, in our words: strict rules and one example answer.
+#: The seed's layer-1 system prompt, in our words: strict rules and one example answer (lesson 07).
 RULES_WITH_EXAMPLE_PROMPT = """\
 You are a parser that only outputs JSON. Rules:
 1. Output only a JSON object, with no text before or after it.
@@ -113,16 +113,18 @@ You are a parser that only outputs JSON. Rules:
 Example output:
 {"name": "Jane Doe", "age": 30, "city": "Portland", "email": "jane@example.com"}"""
 
-#: Our layer-1 system prompt: the same rules without an example answer the model could copy.
+#: Our layer-1 system prompt: the same rules without an example the model could copy (lesson 07).
 RULES_PROMPT = """\
 You extract contact details from a text. Reply with one JSON object and nothing else.
 Keys: "name" (the person's full name), "age" (an integer), "city" (string), "email" (the email address).
 Copy every value from the text."""
 
+#: Which prompt a contact request uses (lesson 07).
 PromptStyle = Literal["naive", "rules_with_example", "rules"]
 
-#: Parameters of every contact-extraction call (deterministic, short answers).
+#: Parameters of every contact-extraction call (deterministic, short answers) (lesson 07).
 CONTACT_PARAMS: dict[str, Any] = {"temperature": 0, "max_tokens": 80}
+#: The extra parameter that turns JSON mode on (layer 2) (lesson 07).
 JSON_MODE: dict[str, Any] = {"response_format": {"type": "json_object"}}
 
 
