@@ -164,6 +164,9 @@ _EXPORTS: dict[str, str] = {
     "LocalServer": "course_lib.providers.local",
     "record_with": "course_lib.record",
     "check": "course_lib.grading",
+    "run_etl": "course_lib.etl",
+    "extract_ticket": "course_lib.etl",
+    "SupportTicket": "course_lib.etl",
 }
 
 __all__ = sorted(_EXPORTS)
