@@ -27,11 +27,11 @@ CHECK_TIMEOUT = 10.0
 """Seconds one question's check may take in these tests (the grader's own limit is tighter)."""
 
 
-def notebook_paths(number: int) -> tuple[Path, Path]:
-    """The solution notebook ``solutions/NN_*.ipynb`` of an exercise and its generated exercise notebook."""
+def solution_path(number: int) -> Path:
+    """The solution notebook ``solutions/NN_*.ipynb`` of an exercise."""
     found = sorted(SOLUTIONS_DIR.glob(f"{number:02d}_*.ipynb"))
     assert len(found) == 1, f"expected one solutions/{number:02d}_*.ipynb, found {found}"
-    return found[0], EXERCISES_DIR / found[0].name
+    return found[0]
 
 
 @functools.cache

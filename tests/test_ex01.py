@@ -1,54 +1,28 @@
-"""Exercise 01's checks on the solution, the generated exercise and planted bugs (in-process, fast)."""
+"""Exercise 01: the solution and planted bugs, graded in-process (notebooks: test_exercises.py)."""
 
 from __future__ import annotations
 
-import contextlib
-import time
-from pathlib import Path
-
-import nbformat
 import pytest
+from exercise_support import exec_namespace, run_check, solution_path, solution_sources, with_planted_bug
 
-from course_lib.grading import get_question, grade_namespace, run_question
+from course_lib.grading import grade_namespace
 from course_lib.grading.checks import ex01
 from course_lib.grading.registry import CheckFailed
-from course_lib.grading.sync import render_exercise
 
-ROOT = Path(__file__).resolve().parents[1]
-SOLUTION = ROOT / "solutions" / "01_gigo.ipynb"
-EXERCISE = ROOT / "exercises" / "01_gigo.ipynb"
-
-
-def _code(nb) -> list[str]:
-    return [c.source for c in nb.cells if c.cell_type == "code" and not c.source.startswith("check(")]
-
-
-def _namespace(sources: list[str]) -> dict:
-    namespace: dict = {"__name__": "__notebook__"}
-    for source in sources:
-        with contextlib.suppress(NotImplementedError):  # the exercise's last cell calls the stubs
-            exec(compile(source, "<cell>", "exec"), namespace)
-    return namespace
+SOLUTION = solution_path(1)
 
 
 def _solution() -> list[str]:
-    return _code(nbformat.read(str(SOLUTION), as_version=4))
+    return solution_sources(SOLUTION)
 
 
 def _with(old: str, new: str) -> dict:
-    sources = _solution()
-    hits = [i for i, s in enumerate(sources) if old in s]
-    assert len(hits) == 1, f"fixture text not found once: {old!r}"
-    sources[hits[0]] = sources[hits[0]].replace(old, new)
-    return _namespace(sources)
-
-
-def _grade(namespace: dict, qid: str):
-    return run_question(get_question(qid), namespace, timeout=10)
+    """The solution's namespace with one planted bug: ``old`` replaced by ``new``."""
+    return exec_namespace(with_planted_bug(_solution(), old, new))
 
 
 def test_solution_scores_full_marks() -> None:
-    results = grade_namespace(1, _namespace(_solution()), check_timeout=10)
+    results = grade_namespace(1, exec_namespace(_solution()), check_timeout=10)
     assert [(r.id, r.status, r.score) for r in results] == [
         ("1.1", "passed", 2.0),
         ("1.2", "passed", 2.0),
@@ -58,24 +32,9 @@ def test_solution_scores_full_marks() -> None:
 
 
 def test_solution_puts_the_batch_together() -> None:
-    ns = _namespace(_solution())
+    ns = exec_namespace(_solution())
     assert ns["tiers"].count("faq") == 5
     assert ns["costs"]["total"] == pytest.approx(sum(v for k, v in ns["costs"].items() if k != "total"))
-
-
-def test_exercise_is_generated_from_the_solution() -> None:
-    text, regions = render_exercise(SOLUTION)
-    assert regions == 4
-    assert EXERCISE.read_text(encoding="utf-8") == text, "run scripts/build_exercises.py"
-    exercise = nbformat.read(str(EXERCISE), as_version=4)
-    assert all(not c.get("outputs") for c in exercise.cells if c.cell_type == "code")
-
-
-def test_untouched_exercise_scores_zero_with_a_stub_hint() -> None:
-    exercise = nbformat.read(str(EXERCISE), as_version=4)
-    results = grade_namespace(1, _namespace(_code(exercise)), check_timeout=10)
-    assert [r.score for r in results] == [0, 0, 0, 0]
-    assert all("still raises NotImplementedError" in r.hint for r in results)
 
 
 # ------------------------------------------------------------------------------ 1.1 planted bugs
@@ -113,7 +72,7 @@ QUERY_IN_SYSTEM = """def intent_messages(query, categories):
     ids=["hardcoded-categories", "no-format", "str-format-on-query", "query-in-system"],
 )
 def test_intent_prompt_bugs_fail_with_a_specific_hint(source: str, hint: str) -> None:
-    q = _grade(_namespace([*_solution(), source]), "1.1")
+    q = run_check("1.1", exec_namespace([*_solution(), source]))
     assert q.status == "failed" and hint in q.hint, q.hint
 
 
@@ -122,7 +81,7 @@ def test_intent_prompt_with_the_libraries_builder_passes() -> None:
     from course_lib.routing import classification_messages
 
     ns = {"intent_messages": lambda query, categories: classification_messages(query, categories)}
-    assert _grade(ns, "1.1").status == "passed"
+    assert run_check("1.1", ns).status == "passed"
 
 
 # ------------------------------------------------------------------------------ 1.2 planted bugs
@@ -130,24 +89,26 @@ def test_intent_prompt_with_the_libraries_builder_passes() -> None:
 
 def test_seed_re_match_fails_with_the_search_hint() -> None:
     ns = _with("re.search(pattern, query, re.IGNORECASE)", "re.match(pattern, query, re.IGNORECASE)")
-    q = _grade(ns, "1.2")
+    q = run_check("1.2", ns)
     assert q.status == "failed"
     assert "re.match only looks at the start, re.search looks everywhere" in q.hint
 
 
 def test_case_sensitive_rules_fail() -> None:
-    q = _grade(_with("re.search(pattern, query, re.IGNORECASE)", "re.search(pattern, query)"), "1.2")
+    q = run_check("1.2", _with("re.search(pattern, query, re.IGNORECASE)", "re.search(pattern, query)"))
     assert q.status == "failed" and "regardless of case" in q.hint
 
 
 def test_substring_instead_of_regex_fails() -> None:
-    q = _grade(_with("re.search(pattern, query, re.IGNORECASE)", "pattern.lower() in query.lower()"), "1.2")
+    q = run_check(
+        "1.2", _with("re.search(pattern, query, re.IGNORECASE)", "pattern.lower() in query.lower()")
+    )
     assert q.status == "failed" and "regular expressions" in q.hint
 
 
 def test_last_matching_rule_wins_fails() -> None:
-    q = _grade(
-        _with("    for pattern, answer in rules:\n", "    for pattern, answer in reversed(rules):\n"), "1.2"
+    q = run_check(
+        "1.2", _with("    for pattern, answer in rules:\n", "    for pattern, answer in reversed(rules):\n")
     )
     assert q.status == "failed" and "the first one in the list wins" in q.hint
 
@@ -156,7 +117,7 @@ def test_last_matching_rule_wins_fails() -> None:
 
 
 def test_confidence_equal_to_the_bar_escalating_fails() -> None:
-    q = _grade(_with("if confidence < min_confidence:", "if confidence <= min_confidence:"), "1.3")
+    q = run_check("1.3", _with("if confidence < min_confidence:", "if confidence <= min_confidence:"))
     assert q.status == "failed" and "equals min_confidence 0.6" in q.hint
 
 
@@ -165,17 +126,17 @@ def test_classifier_called_before_the_rules_fails() -> None:
         '    if faq(query) is not None:\n        return "faq"\n    category, confidence = classify(query)\n',
         '    category, confidence = classify(query)\n    if faq(query) is not None:\n        return "faq"\n',
     )
-    q = _grade(ns, "1.3")
+    q = run_check("1.3", ns)
     assert q.status == "failed" and "called the classifier although a rule answered" in q.hint
 
 
 def test_ignoring_min_confidence_argument_fails() -> None:
-    q = _grade(_with("if confidence < min_confidence:", "if confidence < 0.6:"), "1.3")
+    q = run_check("1.3", _with("if confidence < min_confidence:", "if confidence < 0.6:"))
     assert q.status == "failed" and "min_confidence=0.9" in q.hint
 
 
 def test_unrouted_category_crashing_fails() -> None:
-    q = _grade(_with('return routes.get(category, "large")', "return routes[category]"), "1.3")
+    q = run_check("1.3", _with('return routes.get(category, "large")', "return routes[category]"))
     assert q.status == "failed" and "KeyError" in q.hint
 
 
@@ -183,7 +144,7 @@ def test_unrouted_category_crashing_fails() -> None:
 
 
 def test_off_by_one_share_fails() -> None:
-    q = _grade(_with("tiers.count(tier) / len(tiers)", "tiers.count(tier) / (len(tiers) - 1)"), "1.4")
+    q = run_check("1.4", _with("tiers.count(tier) / len(tiers)", "tiers.count(tier) / (len(tiers) - 1)"))
     assert q.status == "failed" and "share of the batch" in q.hint
 
 
@@ -200,40 +161,27 @@ LAST_TIER_TOTAL = """def daily_cost(tiers, cost_per_query, queries_per_day):
 
 
 def test_total_not_summed_over_tiers_fails() -> None:
-    q = _grade(_namespace([*_solution(), LAST_TIER_TOTAL]), "1.4")
+    q = run_check("1.4", exec_namespace([*_solution(), LAST_TIER_TOTAL]))
     assert q.status == "failed" and "add up the cost of every tier" in q.hint
 
 
 def test_unused_tiers_left_out_fails() -> None:
-    q = _grade(
+    q = run_check(
+        "1.4",
         _with(
             "for tier, cost in cost_per_query.items()",
             "for tier, cost in cost_per_query.items() if tier in tiers",
         ),
-        "1.4",
     )
     assert q.status == "failed" and "0 for a tier no query reached" in q.hint
 
 
 def test_unknown_tier_raising_key_error_fails() -> None:
     ns = _with('raise ValueError(f"no cost per query for tier(s) {unknown}")', "pass")
-    q = _grade(ns, "1.4")
+    q = run_check("1.4", ns)
     assert q.status == "failed" and "'human' has no cost" in q.hint
 
 
 def test_check_raises_check_failed_for_a_non_dict_cost() -> None:
     with pytest.raises(CheckFailed, match="expected a dict"):
         ex01.check_daily_cost(lambda tiers, costs, per_day: 42.0)
-
-
-@pytest.mark.slow
-def test_grading_the_notebooks_end_to_end_is_quick() -> None:
-    from course_lib.grading import grade_notebook
-
-    start = time.perf_counter()
-    solved = grade_notebook(SOLUTION)
-    assert time.perf_counter() - start < 15
-    assert [q.score for q in solved.questions] == [2.0, 2.0, 2.0, 2.0], solved
-    stub = grade_notebook(EXERCISE)
-    assert [q.score for q in stub.questions] == [0, 0, 0, 0]
-    assert stub.error is None

@@ -1,53 +1,30 @@
-"""Exercise 02's checks on the solution, the generated exercise and planted bugs (most in-process, fast)."""
+"""Exercise 02: the solution and planted bugs, graded in-process (notebooks: test_exercises.py)."""
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
-import nbformat
 import pytest
+from exercise_support import exec_namespace, run_check, solution_path, solution_sources, with_planted_bug
 
-from course_lib.grading import get_question, grade_namespace, run_question
+from course_lib.grading import grade_namespace
 from course_lib.grading.checks import ex02
 from course_lib.grading.registry import CheckFailed
-from course_lib.grading.sync import render_exercise
 
-ROOT = Path(__file__).resolve().parents[1]
-SOLUTION = ROOT / "solutions" / "02_api_request.ipynb"
-EXERCISE = ROOT / "exercises" / "02_api_request.ipynb"
-
-
-def _code(nb) -> list[str]:
-    return [c.source for c in nb.cells if c.cell_type == "code" and not c.source.startswith("check(")]
-
-
-def _namespace(sources: list[str]) -> dict:
-    namespace: dict = {"__name__": "__notebook__"}
-    for source in sources:
-        exec(compile(source, "<cell>", "exec"), namespace)
-    return namespace
+SOLUTION = solution_path(2)
 
 
 def _solution() -> list[str]:
-    return _code(nbformat.read(str(SOLUTION), as_version=4))
+    return solution_sources(SOLUTION)
 
 
 def _with(old: str, new: str) -> dict:
-    sources = _solution()
-    hits = [i for i, s in enumerate(sources) if old in s]
-    assert len(hits) == 1, f"fixture text not found once: {old!r}"
-    sources[hits[0]] = sources[hits[0]].replace(old, new)
-    return _namespace(sources)
-
-
-def _grade(namespace: dict, qid: str):
-    """Run one question's check (in a worker thread with the grader's time limit)."""
-    return run_question(get_question(qid), namespace, timeout=10)
+    """The solution's namespace with one planted bug: ``old`` replaced by ``new``."""
+    return exec_namespace(with_planted_bug(_solution(), old, new))
 
 
 def test_solution_scores_full_marks() -> None:
-    results = grade_namespace(2, _namespace(_solution()), check_timeout=10)
+    results = grade_namespace(2, exec_namespace(_solution()), check_timeout=10)
     assert [(r.id, r.status, r.score) for r in results] == [
         ("2.1", "passed", 2.0),
         ("2.2", "passed", 2.0),
@@ -56,40 +33,25 @@ def test_solution_scores_full_marks() -> None:
     ]
 
 
-def test_exercise_is_generated_from_the_solution() -> None:
-    text, regions = render_exercise(SOLUTION)
-    assert regions == 4
-    assert EXERCISE.read_text(encoding="utf-8") == text, "run scripts/build_exercises.py"
-    exercise = nbformat.read(str(EXERCISE), as_version=4)
-    assert all(not c.get("outputs") for c in exercise.cells if c.cell_type == "code")
-
-
-def test_untouched_exercise_scores_zero_with_a_stub_hint() -> None:
-    exercise = nbformat.read(str(EXERCISE), as_version=4)
-    results = grade_namespace(2, _namespace(_code(exercise)), check_timeout=10)
-    assert [r.score for r in results] == [0, 0, 0, 0]
-    assert all("still raises NotImplementedError" in r.hint for r in results)
-
-
 # ------------------------------------------------------------------------------ planted bugs
 
 
 def test_seed_llama3_layout_with_one_newline_fails() -> None:
     ns = _with("<|end_header_id|>\\n\\n{content}<|eot_id|>", "<|end_header_id|>\\n{content}<|eot_id|>\\n")
-    q = _grade(ns, "2.1")
+    q = run_check("2.1", ns)
     assert q.status == "failed"
     assert "two newlines after every <|end_header_id|>" in q.hint
 
 
 def test_llama3_without_trimming_fails_on_padded_content() -> None:
     ns = _with('message["content"].strip()', 'message["content"]')
-    q = _grade(ns, "2.1")
+    q = run_check("2.1", ns)
     assert q.status == "failed" and "trim the whitespace" in q.hint
 
 
 def test_llama3_ignoring_add_generation_prompt_fails() -> None:
     ns = _with("    if add_generation_prompt:\n", "    if True:\n")
-    q = _grade(ns, "2.1")
+    q = run_check("2.1", ns)
     assert q.status == "failed" and "add_generation_prompt=False" in q.hint
 
 
@@ -101,8 +63,8 @@ SEED_WINDOW = """def sliding_window(messages, max_messages):
 
 
 def test_seed_window_with_minus_zero_keeps_everything_and_fails() -> None:
-    ns = _namespace([*_solution(), SEED_WINDOW])
-    q = _grade(ns, "2.2")
+    ns = exec_namespace([*_solution(), SEED_WINDOW])
+    q = run_check("2.2", ns)
     assert q.status == "failed"
     assert "window of 0 send the system prompt alone" in q.hint
 
@@ -111,14 +73,14 @@ def test_window_that_may_start_with_an_answer_fails() -> None:
     orphan = SEED_WINDOW.replace(
         "return head + rest[-max_messages:]", "return head + (rest[-max_messages:] if max_messages else [])"
     )
-    q = _grade(_namespace([*_solution(), orphan]), "2.2")
+    q = run_check("2.2", exec_namespace([*_solution(), orphan]))
     assert q.status == "failed"
     assert "never send an answer whose question was cut" in q.hint
 
 
 def test_window_that_drops_the_system_prompt_fails() -> None:
     ns = _with("            return head + tail\n", "            return tail\n")
-    q = _grade(ns, "2.2")
+    q = run_check("2.2", ns)
     assert q.status == "failed" and "keep the system prompt" in q.hint
 
 
@@ -133,7 +95,7 @@ SEED_BUFFER = """def trim_to_budget(messages, max_tokens, count):
 
 def test_seed_budget_loop_is_stopped_and_fails_quickly() -> None:
     start = time.perf_counter()
-    q = _grade(_namespace([*_solution(), SEED_BUFFER]), "2.3")
+    q = run_check("2.3", exec_namespace([*_solution(), SEED_BUFFER]))
     assert time.perf_counter() - start < 8
     assert q.status == "failed"
     # Fixed cases come first: message-by-message popping leaves an orphaned answer before any hang.
@@ -151,7 +113,7 @@ def test_budget_loop_that_drops_whole_turns_but_never_gives_up_times_out() -> No
     return head + rest
 """
     start = time.perf_counter()
-    q = _grade(_namespace([*_solution(), endless]), "2.3")
+    q = run_check("2.3", exec_namespace([*_solution(), endless]))
     assert time.perf_counter() - start < 8
     assert q.status == "failed" and "did not return within 2 s (an endless loop?)" in q.hint
 
@@ -161,19 +123,19 @@ def test_budget_that_raises_a_plain_value_error_is_told_which_error() -> None:
         "raise BudgetTooSmallError(count(head + rest[starts[-1] :]), max_tokens)",
         "raise ValueError('too small')",
     )
-    q = _grade(ns, "2.3")
+    q = run_check("2.3", ns)
     assert q.status == "failed" and "raise BudgetTooSmallError instead" in q.hint
 
 
 def test_budget_that_never_tries_the_latest_turn_alone_fails() -> None:
     ns = _with("    for start in starts:\n", "    for start in starts[:-1]:\n")
-    q = _grade(ns, "2.3")
+    q = run_check("2.3", ns)
     assert q.status == "failed" and "raised BudgetTooSmallError, but ['system', 'user'] fits" in q.hint
 
 
 def test_ask_without_rollback_fails() -> None:
     ns = _with("        history.pop()\n", "")
-    q = _grade(ns, "2.4")
+    q = run_check("2.4", ns)
     assert q.status == "failed" and "take the question back out" in q.hint
 
 
@@ -182,13 +144,13 @@ def test_ask_that_trims_the_transcript_fails() -> None:
         "        request = window(history) if window is not None else list(history)\n",
         "        if window is not None:\n            history[:] = window(history)\n        request = list(history)\n",
     )
-    q = _grade(ns, "2.4")
+    q = run_check("2.4", ns)
     assert q.status == "failed" and "the window trims the request, never the transcript" in q.hint
 
 
 def test_ask_that_forgets_the_history_fails() -> None:
     ns = _with("else list(history)", "else [history[0], history[-1]]")
-    q = _grade(ns, "2.4")
+    q = run_check("2.4", ns)
     assert q.status == "failed" and "send the whole history" in q.hint
 
 
@@ -217,16 +179,3 @@ def test_counter_of_the_checks() -> None:
 def test_check_raises_check_failed_for_a_non_string_render() -> None:
     with pytest.raises(CheckFailed, match="expected a str"):
         ex02.check_render_llama3(lambda messages, add_generation_prompt=True: None)
-
-
-@pytest.mark.slow
-def test_grading_the_notebooks_end_to_end_is_quick() -> None:
-    from course_lib.grading import grade_notebook
-
-    start = time.perf_counter()
-    solved = grade_notebook(SOLUTION)
-    assert time.perf_counter() - start < 15
-    assert [q.score for q in solved.questions] == [2.0, 2.0, 2.0, 2.0], solved
-    stub = grade_notebook(EXERCISE)
-    assert [q.score for q in stub.questions] == [0, 0, 0, 0]
-    assert stub.error is None

@@ -1,55 +1,32 @@
-"""Exercise 08's checks on the solution, the generated exercise, planted bugs and other correct answers."""
+"""Exercise 08: the solution, planted bugs and other correct answers (notebooks: test_exercises.py)."""
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
-import nbformat
 import pytest
+from exercise_support import exec_namespace, run_check, solution_path, solution_sources, with_planted_bug
 
-from course_lib.grading import get_question, grade_namespace, run_question
+from course_lib.grading import grade_namespace
 from course_lib.grading.checks import ex08
 from course_lib.grading.registry import CheckFailed
-from course_lib.grading.sync import render_exercise
 
-ROOT = Path(__file__).resolve().parents[1]
-SOLUTION = ROOT / "solutions" / "08_token_economics.ipynb"
-EXERCISE = ROOT / "exercises" / "08_token_economics.ipynb"
-
-
-def _code(nb) -> list[str]:
-    """The notebook's definitions: no check cells and no demo after the last question."""
-    sources = [c.source for c in nb.cells if c.cell_type == "code" and not c.source.startswith("check(")]
-    return [s for s in sources if "stuck_agent_provider" not in s]
-
-
-def _namespace(sources: list[str]) -> dict:
-    namespace: dict = {"__name__": "__notebook__"}
-    for source in sources:
-        exec(compile(source, "<cell>", "exec"), namespace)
-    return namespace
+SOLUTION = solution_path(8)
 
 
 def _solution() -> list[str]:
-    return _code(nbformat.read(str(SOLUTION), as_version=4))
+    """The notebook's definitions: no check cells and no demo after the last question."""
+    return solution_sources(SOLUTION, skip=lambda source: "stuck_agent_provider" in source)
 
 
 def _with(old: str, new: str) -> dict:
-    sources = _solution()
-    hits = [i for i, s in enumerate(sources) if old in s]
-    assert len(hits) == 1, f"fixture text not found once: {old!r}"
-    sources[hits[0]] = sources[hits[0]].replace(old, new)
-    return _namespace(sources)
-
-
-def _grade(namespace: dict, qid: str):
-    return run_question(get_question(qid), namespace, timeout=10)
+    """The solution's namespace with one planted bug: ``old`` replaced by ``new``."""
+    return exec_namespace(with_planted_bug(_solution(), old, new))
 
 
 def test_solution_scores_full_marks_quickly() -> None:
     start = time.perf_counter()
-    results = grade_namespace(8, _namespace(_solution()), check_timeout=10)
+    results = grade_namespace(8, exec_namespace(_solution()), check_timeout=10)
     assert time.perf_counter() - start < 10
     assert [(r.id, r.status, r.score) for r in results] == [
         ("8.1", "passed", 2.0),
@@ -58,51 +35,37 @@ def test_solution_scores_full_marks_quickly() -> None:
     ]
 
 
-def test_exercise_is_generated_from_the_solution() -> None:
-    text, regions = render_exercise(SOLUTION)
-    assert regions == 6
-    assert EXERCISE.read_text(encoding="utf-8") == text, "run scripts/build_exercises.py"
-    exercise = nbformat.read(str(EXERCISE), as_version=4)
-    assert all(not c.get("outputs") for c in exercise.cells if c.cell_type == "code")
-    assert "parameters" in exercise.cells[1].metadata.get("tags", [])
-
-
-def test_untouched_exercise_scores_zero_with_a_stub_hint() -> None:
-    exercise = nbformat.read(str(EXERCISE), as_version=4)
-    results = grade_namespace(8, _namespace(_code(exercise)), check_timeout=10)
-    assert [r.score for r in results] == [0, 0, 0]
-    assert all("still raises NotImplementedError" in r.hint for r in results)
-
-
 # ------------------------------------------------------------------------------ 8.1 planted bugs
 
 
 def test_cached_tokens_at_the_full_input_rate_fail() -> None:
-    q = _grade(_with("+ cached_tokens * cached_rate", '+ cached_tokens * rates["input"]'), "8.1")
+    q = run_check("8.1", _with("+ cached_tokens * cached_rate", '+ cached_tokens * rates["input"]'))
     assert q.status == "failed"
     assert "billed at the full input rate" in q.hint
 
 
 def test_cached_tokens_counted_twice_fail() -> None:
-    q = _grade(
-        _with('(prompt_tokens - cached_tokens) * rates["input"]', 'prompt_tokens * rates["input"]'), "8.1"
+    q = run_check(
+        "8.1", _with('(prompt_tokens - cached_tokens) * rates["input"]', 'prompt_tokens * rates["input"]')
     )
     assert q.status == "failed"
     assert "counted twice" in q.hint
 
 
 def test_a_model_without_a_cached_rate_key_fails() -> None:
-    q = _grade(_with('cached_rate = rates.get("cached_input")', 'cached_rate = rates["cached_input"]'), "8.1")
+    q = run_check(
+        "8.1", _with('cached_rate = rates.get("cached_input")', 'cached_rate = rates["cached_input"]')
+    )
     assert q.status == "failed" and "raised KeyError" in q.hint
 
 
 def test_more_cached_than_prompt_tokens_must_be_refused() -> None:
-    q = _grade(_with("if cached_tokens > prompt_tokens:", "if False:"), "8.1")
+    q = run_check("8.1", _with("if cached_tokens > prompt_tokens:", "if False:"))
     assert q.status == "failed" and "cannot exceed prompt_tokens" in q.hint
 
 
 def test_prices_per_thousand_tokens_fail_with_the_unit_named() -> None:
-    q = _grade(_with("return dollars / 1_000_000", "return dollars / 1_000"), "8.1")
+    q = run_check("8.1", _with("return dollars / 1_000_000", "return dollars / 1_000"))
     assert q.status == "failed" and "USD per *million* tokens" in q.hint
 
 
@@ -110,13 +73,13 @@ def test_prices_per_thousand_tokens_fail_with_the_unit_named() -> None:
 
 
 def test_unnormalised_shares_fail() -> None:
-    q = _grade(_with("sum(w / total * cost_per_request[m]", "sum(w * cost_per_request[m]"), "8.2")
+    q = run_check("8.2", _with("sum(w / total * cost_per_request[m]", "sum(w * cost_per_request[m]"))
     assert q.status == "failed"
     assert "the weights sum to 100: divide each by their total" in q.hint
 
 
 def test_negative_weights_must_be_refused() -> None:
-    q = _grade(_with("if any(w < 0 for w in weights.values()):", "if False:"), "8.2")
+    q = run_check("8.2", _with("if any(w < 0 for w in weights.values()):", "if False:"))
     assert q.status == "failed" and "negative weight" in q.hint
 
 
@@ -125,7 +88,7 @@ def test_averaging_costs_without_weights_fails() -> None:
         "return sum(w / total * cost_per_request[m] for m, w in weights.items())",
         "return sum(cost_per_request[m] for m in weights) / len(weights)",
     )
-    q = _grade(ns, "8.2")
+    q = run_check("8.2", ns)
     assert q.status == "failed" and "weighted by its model's share" in q.hint
 
 
@@ -133,15 +96,15 @@ def test_averaging_costs_without_weights_fails() -> None:
 
 
 def test_checking_spend_after_the_call_instead_of_before_fails() -> None:
-    q = _grade(
-        _with("return self.spent() + estimated_cost <= self.cap", "return self.spent() <= self.cap"), "8.3"
+    q = run_check(
+        "8.3", _with("return self.spent() + estimated_cost <= self.cap", "return self.spent() <= self.cap")
     )
     assert q.status == "failed"
     assert "Check *before* the call, with its estimate" in q.hint
 
 
 def test_a_call_ending_exactly_at_the_cap_is_allowed() -> None:
-    q = _grade(_with("+ estimated_cost <= self.cap", "+ estimated_cost < self.cap"), "8.3")
+    q = run_check("8.3", _with("+ estimated_cost <= self.cap", "+ estimated_cost < self.cap"))
     assert q.status == "failed" and "ends exactly at the cap fits" in q.hint
 
 
@@ -150,7 +113,7 @@ def test_allow_that_counts_the_estimate_fails() -> None:
         "        return self.spent() + estimated_cost <= self.cap\n",
         "        ok = self.spent() + estimated_cost <= self.cap\n        self.record(estimated_cost)\n        return ok\n",
     )
-    q = _grade(ns, "8.3")
+    q = run_check("8.3", ns)
     assert q.status == "failed" and "only record() adds spend" in q.hint
 
 
@@ -181,7 +144,7 @@ class HourlyBudget:
 
 
 def test_window_off_by_one_at_the_hour_fails() -> None:
-    q = _grade(_namespace([*_solution(), OFF_BY_ONE]), "8.3")
+    q = run_check("8.3", exec_namespace([*_solution(), OFF_BY_ONE]))
     assert q.status == "failed"
     assert "at exactly 4:00:00" in q.hint and "a new hour starts exactly on the hour" in q.hint
 
@@ -190,7 +153,7 @@ def test_off_by_one_fixed_passes() -> None:
     fixed = OFF_BY_ONE.replace(
         "self.clock() - self.start > self.window_s", "self.clock() - self.start >= self.window_s"
     )
-    assert _grade(_namespace([*_solution(), fixed]), "8.3").status == "passed"
+    assert run_check("8.3", exec_namespace([*_solution(), fixed])).status == "passed"
 
 
 def test_window_from_the_first_call_instead_of_the_clock_hour_fails() -> None:
@@ -201,7 +164,7 @@ def test_window_from_the_first_call_instead_of_the_clock_hour_fails() -> None:
         .replace("self.start = clock() // window_s * window_s", "self.start = clock()")
         .replace("> self.window_s", ">= self.window_s")
     )
-    q = _grade(_namespace([*_solution(), sliding]), "8.3")
+    q = run_check("8.3", exec_namespace([*_solution(), sliding]))
     assert q.status == "failed" and "windows follow the clock hour (4:00–5:00)" in q.hint
 
 
@@ -264,16 +227,3 @@ def test_allow_must_return_a_bool() -> None:
 
     with pytest.raises(CheckFailed, match="expected True or False"):
         ex08.check_hourly_budget(Budget)
-
-
-@pytest.mark.slow
-def test_grading_the_notebooks_end_to_end_is_quick() -> None:
-    from course_lib.grading import grade_notebook
-
-    start = time.perf_counter()
-    solved = grade_notebook(SOLUTION)
-    assert time.perf_counter() - start < 15
-    assert [q.score for q in solved.questions] == [2.0, 2.0, 3.0], solved
-    stub = grade_notebook(EXERCISE)
-    assert [q.score for q in stub.questions] == [0, 0, 0]
-    assert stub.error is None
