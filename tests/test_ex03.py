@@ -1,21 +1,15 @@
-"""Grading of exercise 03: the solution scores full marks, the stub scores zero, planted bugs are caught."""
+"""Exercise 03: other styles pass, stubs score zero, planted bugs fail (notebooks: test_exercises.py)."""
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
-import pytest
+from exercise_support import assert_fails, assert_stubs_fail, stub
 
 from course_lib.cost import price_of
-from course_lib.grading import CheckFailed, get_question, load_exercise, run_question
+from course_lib.grading import load_exercise
 from course_lib.grading.checks import ex03
-from course_lib.grading.sync import render_exercise
 from course_lib.tokens import count_message_tokens
-
-ROOT = Path(__file__).resolve().parents[1]
-SOLUTION = ROOT / "solutions" / "03_prompt_fundamentals.ipynb"
-EXERCISE = ROOT / "exercises" / "03_prompt_fundamentals.ipynb"
 
 # --------------------------------------------------------------------------- correct implementations
 
@@ -83,15 +77,6 @@ def test_questions_registered_with_points() -> None:
 # --------------------------------------------------------------------------- planted bugs
 
 
-def _fails(check, fn, *needles: str) -> str:
-    with pytest.raises(CheckFailed) as info:
-        check(fn)
-    message = str(info.value)
-    for needle in needles:
-        assert needle in message, message
-    return message
-
-
 def test_few_shot_wrong_role_order_fails() -> None:
     def swapped(examples, query, system=None):
         out = [{"role": "system", "content": system}] if system else []
@@ -99,14 +84,14 @@ def test_few_shot_wrong_role_order_fails() -> None:
             out += [{"role": "assistant", "content": b}, {"role": "user", "content": a}]
         return [*out, {"role": "user", "content": query}]
 
-    _fails(ex03.check_build_few_shot, swapped, "roles", "followed by an assistant")
+    assert_fails(ex03.check_build_few_shot, swapped, "roles", "followed by an assistant")
 
 
 def test_few_shot_missing_query_fails() -> None:
     def no_query(examples, query, system=None):
         return few_shot_ok(examples, query, system)[:-1]
 
-    _fails(ex03.check_build_few_shot, no_query, "must be the query")
+    assert_fails(ex03.check_build_few_shot, no_query, "must be the query")
 
 
 def test_few_shot_system_at_the_end_fails() -> None:
@@ -114,21 +99,21 @@ def test_few_shot_system_at_the_end_fails() -> None:
         out = few_shot_ok(examples, query)
         return out + ([{"role": "system", "content": system}] if system else [])
 
-    _fails(ex03.check_build_few_shot, system_last, "query")
+    assert_fails(ex03.check_build_few_shot, system_last, "query")
 
 
 def test_few_shot_that_accepts_an_empty_query_fails() -> None:
     def lenient(examples, query, system=None):
         return few_shot_ok(examples, query or "x", system) if query.strip() else []
 
-    _fails(ex03.check_build_few_shot, lenient, "ValueError")
+    assert_fails(ex03.check_build_few_shot, lenient, "ValueError")
 
 
 def test_system_prompt_without_tone_fails() -> None:
     def no_tone(role, constraints, output_format, tone):
         return system_prompt_ok(role, constraints, output_format, [])
 
-    _fails(ex03.check_build_system_prompt, no_tone, "section headings", "tone")
+    assert_fails(ex03.check_build_system_prompt, no_tone, "section headings", "tone")
 
 
 def test_system_prompt_with_empty_heading_fails() -> None:
@@ -145,7 +130,7 @@ def test_system_prompt_with_empty_heading_fails() -> None:
             )
         )
 
-    _fails(ex03.check_build_system_prompt, always_all, "no heading for a part with no items")
+    assert_fails(ex03.check_build_system_prompt, always_all, "no heading for a part with no items")
 
 
 def test_system_prompt_items_on_one_line_fail() -> None:
@@ -158,7 +143,7 @@ def test_system_prompt_items_on_one_line_fail() -> None:
                 parts.append(f"# {t}\n" + "; ".join(items))
         return "\n".join(parts)
 
-    _fails(ex03.check_build_system_prompt, one_line, "line of its own")
+    assert_fails(ex03.check_build_system_prompt, one_line, "line of its own")
 
 
 def test_system_prompt_in_the_wrong_order_fails() -> None:
@@ -168,7 +153,7 @@ def test_system_prompt_in_the_wrong_order_fails() -> None:
             text = "# TONE\n" + "\n".join(tone) + "\n" + text
         return text + ("\n# OUTPUT FORMAT\n" + "\n".join(output_format) if output_format else "")
 
-    _fails(ex03.check_build_system_prompt, tone_first, "section headings")
+    assert_fails(ex03.check_build_system_prompt, tone_first, "section headings")
 
 
 def test_top_k_off_by_one_fails() -> None:
@@ -182,15 +167,15 @@ def test_top_k_off_by_one_fails() -> None:
             else top_k_ok(query, examples, k, embed)
         )
 
-    _fails(ex03.check_top_k, one_more, "expected")
-    _fails(ex03.check_top_k, one_less, "expected")
+    assert_fails(ex03.check_top_k, one_more, "expected")
+    assert_fails(ex03.check_top_k, one_less, "expected")
 
 
 def test_top_k_ascending_order_fails() -> None:
     def ascending(query, examples, k, embed):
         return list(reversed(top_k_ok(query, examples, k, embed)))
 
-    _fails(ex03.check_top_k, ascending, "most similar first")
+    assert_fails(ex03.check_top_k, ascending, "most similar first")
 
 
 def test_top_k_by_dot_product_fails() -> None:
@@ -201,14 +186,14 @@ def test_top_k_by_dot_product_fails() -> None:
         order = sorted(range(len(examples)), key=lambda i: -sum(x * y for x, y in zip(q, vs[i], strict=True)))
         return [examples[i] for i in order[:k]]
 
-    _fails(ex03.check_top_k, dot, "cosine")
+    assert_fails(ex03.check_top_k, dot, "cosine")
 
 
 def test_top_k_without_k_check_fails() -> None:
     def no_guard(query, examples, k, embed):
         return top_k_ok(query, examples, max(k, 1), embed)
 
-    _fails(ex03.check_top_k, no_guard, "ValueError")
+    assert_fails(ex03.check_top_k, no_guard, "ValueError")
 
 
 def test_monthly_costs_without_output_tokens_fails() -> None:
@@ -221,7 +206,7 @@ def test_monthly_costs_without_output_tokens_fails() -> None:
             output_tokens=0,
         )
 
-    _fails(ex03.check_monthly_costs, no_output, "output tokens are billed too")
+    assert_fails(ex03.check_monthly_costs, no_output, "output tokens are billed too")
 
 
 def test_monthly_costs_with_one_tokenizer_for_all_models_fails() -> None:
@@ -236,7 +221,7 @@ def test_monthly_costs_with_one_tokenizer_for_all_models_fails() -> None:
         got["static_tokens"] = count_message_tokens(static_messages, "gpt-4o")
         return got
 
-    _fails(ex03.check_monthly_costs, one_tokenizer, "tokenizer")
+    assert_fails(ex03.check_monthly_costs, one_tokenizer, "tokenizer")
 
 
 def test_monthly_costs_priced_per_thousand_fails() -> None:
@@ -250,55 +235,21 @@ def test_monthly_costs_priced_per_thousand_fails() -> None:
         )
         return {**got, "static_usd": got["static_usd"] * 1000, "dynamic_usd": got["dynamic_usd"] * 1000}
 
-    _fails(ex03.check_monthly_costs, per_thousand, "per million")
+    assert_fails(ex03.check_monthly_costs, per_thousand, "per million")
 
 
 def test_stubs_fail_with_a_hint_and_missing_names_are_reported() -> None:
-    def stub(*args, **kwargs):
-        raise NotImplementedError("replace this line with your solution")
-
-    for qid, name in (
-        ("3.1", "build_few_shot"),
-        ("3.2", "build_system_prompt"),
-        ("3.3", "top_k"),
-        ("3.4", "monthly_costs"),
-    ):
-        result = run_question(get_question(qid), {name: stub})
-        assert result.status == "failed" and result.score == 0 and "NotImplementedError" in result.hint
-    assert run_question(get_question("3.3"), {}).status == "missing"
+    assert_stubs_fail(
+        {
+            "3.1": ("build_few_shot", stub),
+            "3.2": ("build_system_prompt", stub),
+            "3.3": ("top_k", stub),
+            "3.4": ("monthly_costs", stub),
+        },
+        missing="3.3",
+    )
 
 
 def test_letter_embed_is_not_normalised() -> None:
     a, b = ex03.letter_embed(["aa", "a"])
     assert a[0] == 2.0 and b[0] == 1.0 and a[-1] == b[-1] == 1.0
-
-
-# --------------------------------------------------------------------------- notebooks
-
-
-def test_exercise_is_in_sync_with_the_solution() -> None:
-    text, regions = render_exercise(SOLUTION)
-    assert regions == 4
-    assert EXERCISE.read_text(encoding="utf-8") == text
-
-
-@pytest.mark.slow
-def test_solution_scores_full_marks() -> None:
-    from course_lib.grading import grade_notebook
-
-    result = grade_notebook(SOLUTION)
-    assert result.error is None
-    assert [(q.id, q.status) for q in result.questions] == [
-        (q, "passed") for q in ("3.1", "3.2", "3.3", "3.4")
-    ]
-    assert result.duration_s <= 15 * 2  # the budget is 15 s; leave room for a loaded CI machine
-
-
-@pytest.mark.slow
-def test_untouched_exercise_scores_zero_without_crashing() -> None:
-    from course_lib.grading import grade_notebook
-
-    result = grade_notebook(EXERCISE)
-    assert result.error is None
-    assert [q.status for q in result.questions] == ["failed"] * 4
-    assert sum(q.score for q in result.questions) == 0

@@ -1,26 +1,20 @@
-"""Grading of exercise 07: the solution scores full marks, the stub scores zero, planted bugs are caught."""
+"""Exercise 07: other styles pass, stubs score zero, planted bugs fail (notebooks: test_exercises.py)."""
 
 from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
+from exercise_support import StubClass, assert_fails, assert_stubs_fail, stub
 
-from course_lib.grading import CheckFailed, get_question, load_exercise, run_question
+from course_lib.grading import load_exercise
 from course_lib.grading.checks import ex07
-from course_lib.grading.sync import render_exercise
 from course_lib.layer_experiment import Contact
 from course_lib.providers.scripted import ScriptedProvider
 from course_lib.validators import ValidationFailedError, generate_validated
 from course_lib.validators import extract_json as library_extract_json
-
-ROOT = Path(__file__).resolve().parents[1]
-SOLUTION = ROOT / "solutions" / "07_structured_output.ipynb"
-EXERCISE = ROOT / "exercises" / "07_structured_output.ipynb"
-
 
 # --------------------------------------------------------------------------- correct implementations
 
@@ -124,15 +118,6 @@ def test_questions_registered_with_points() -> None:
 # --------------------------------------------------------------------------- planted bugs
 
 
-def _fails(check, fn, *needles: str) -> str:
-    with pytest.raises(CheckFailed) as info:
-        check(fn)
-    message = str(info.value)
-    for needle in needles:
-        assert needle in message, message
-    return message
-
-
 def test_greedy_regex_extraction_fails() -> None:
     def greedy(text):
         match = re.search(r"\{.*\}", text, re.DOTALL)
@@ -140,7 +125,7 @@ def test_greedy_regex_extraction_fails() -> None:
             raise ValueError("no JSON")
         return json.loads(match.group(0))
 
-    _fails(
+    assert_fails(
         ex07.check_extract_json, greedy, "the prose after the object contains braces", "LAST closing brace"
     )
 
@@ -154,7 +139,7 @@ def test_lazy_regex_extraction_fails() -> None:
                 continue
         raise ValueError("no JSON")
 
-    _fails(ex07.check_extract_json, lazy, "nested object")
+    assert_fails(ex07.check_extract_json, lazy, "nested object")
 
 
 def test_extraction_that_returns_none_fails() -> None:
@@ -164,7 +149,7 @@ def test_extraction_that_returns_none_fails() -> None:
         except ValueError:
             return None
 
-    _fails(ex07.check_extract_json, quiet, "expected it to raise ValueError")
+    assert_fails(ex07.check_extract_json, quiet, "expected it to raise ValueError")
 
 
 def test_extraction_that_gives_up_at_the_first_brace_fails() -> None:
@@ -174,7 +159,7 @@ def test_extraction_that_gives_up_at_the_first_brace_fails() -> None:
             raise ValueError("none")
         return json.JSONDecoder().raw_decode(text, start)[0]
 
-    _fails(ex07.check_extract_json, first_brace_only, "try the next '{'")
+    assert_fails(ex07.check_extract_json, first_brace_only, "try the next '{'")
 
 
 def test_loop_without_error_feedback_fails() -> None:
@@ -190,7 +175,7 @@ def test_loop_without_error_feedback_fails() -> None:
                 attempts.append((reply, str(error)))
         raise Failed(attempts)
 
-    _fails(ex07.check_correct_until_valid, no_feedback, "does not contain the invalid reply")
+    assert_fails(ex07.check_correct_until_valid, no_feedback, "does not contain the invalid reply")
 
 
 def test_loop_that_feeds_back_the_reply_but_not_the_error_fails() -> None:
@@ -210,14 +195,14 @@ def test_loop_that_feeds_back_the_reply_but_not_the_error_fails() -> None:
                 ]
         raise Failed(attempts)
 
-    _fails(ex07.check_correct_until_valid, no_error, "does not contain the validation error")
+    assert_fails(ex07.check_correct_until_valid, no_error, "does not contain the validation error")
 
 
 def test_loop_with_one_attempt_too_many_fails() -> None:
     def off_by_one(provider, messages, model_cls, max_attempts=3):
         return loop_ok(provider, messages, model_cls, max_attempts + 1)
 
-    _fails(ex07.check_correct_until_valid, off_by_one, "after 4 calls", "counts every call")
+    assert_fails(ex07.check_correct_until_valid, off_by_one, "after 4 calls", "counts every call")
 
 
 def test_loop_with_one_attempt_too_few_fails() -> None:
@@ -226,7 +211,7 @@ def test_loop_with_one_attempt_too_few_fails() -> None:
             raise ValueError("max_attempts")
         return loop_ok(provider, messages, model_cls, max(1, max_attempts - 1))
 
-    _fails(ex07.check_correct_until_valid, one_short, "made 2 calls")
+    assert_fails(ex07.check_correct_until_valid, one_short, "made 2 calls")
 
 
 def test_loop_that_raises_without_the_attempts_fails() -> None:
@@ -236,7 +221,7 @@ def test_loop_that_raises_without_the_attempts_fails() -> None:
         except Failed:
             raise RuntimeError("could not extract valid data") from None
 
-    _fails(ex07.check_correct_until_valid, bare, "without an `attempts` list")
+    assert_fails(ex07.check_correct_until_valid, bare, "without an `attempts` list")
 
 
 def test_loop_that_keeps_only_the_last_attempt_fails() -> None:
@@ -246,7 +231,7 @@ def test_loop_that_keeps_only_the_last_attempt_fails() -> None:
         except Failed as exc:
             raise Failed(exc.attempts[-1:]) from None
 
-    _fails(ex07.check_correct_until_valid, last_only, "expected all three, in order")
+    assert_fails(ex07.check_correct_until_valid, last_only, "expected all three, in order")
 
 
 def test_loop_that_mutates_the_callers_messages_fails() -> None:
@@ -267,14 +252,14 @@ def test_loop_that_mutates_the_callers_messages_fails() -> None:
                 ]
         raise Failed(attempts)
 
-    _fails(ex07.check_correct_until_valid, mutating, "changed the `messages` list")
+    assert_fails(ex07.check_correct_until_valid, mutating, "changed the `messages` list")
 
 
 def test_loop_that_returns_a_dict_fails() -> None:
     def as_dict(provider, messages, model_cls, max_attempts=3):
         return loop_ok(provider, messages, model_cls, max_attempts).model_dump()
 
-    _fails(ex07.check_correct_until_valid, as_dict, "not a dict")
+    assert_fails(ex07.check_correct_until_valid, as_dict, "not a dict")
 
 
 def test_box_that_stores_unvalidated_resolutions_fails() -> None:
@@ -286,7 +271,7 @@ def test_box_that_stores_unvalidated_resolutions_fails() -> None:
             self.items[item_id].update(status="resolved", resolution=value)
             return value
 
-    _fails(ex07.check_dead_letter_box, Trusting, "was accepted", "model_validate")
+    assert_fails(ex07.check_dead_letter_box, Trusting, "was accepted", "model_validate")
 
 
 def test_box_that_loses_the_item_on_a_rejected_resolution_fails() -> None:
@@ -299,7 +284,7 @@ def test_box_that_loses_the_item_on_a_rejected_resolution_fails() -> None:
             self.order.append(item_id)
             return value
 
-    _fails(ex07.check_dead_letter_box, Lossy, "the item was lost")
+    assert_fails(ex07.check_dead_letter_box, Lossy, "the item was lost")
 
 
 def test_box_that_overwrites_attempts_fails() -> None:
@@ -308,7 +293,7 @@ def test_box_that_overwrites_attempts_fails() -> None:
             super().add(item_id, payload, [])
             self.items[item_id]["attempts"] = list(attempts)
 
-    _fails(ex07.check_dead_letter_box, Overwrites, "expected it listed once with ['c1', 'c2']")
+    assert_fails(ex07.check_dead_letter_box, Overwrites, "expected it listed once with ['c1', 'c2']")
 
 
 def test_box_with_class_level_storage_fails() -> None:
@@ -319,51 +304,15 @@ def test_box_with_class_level_storage_fails() -> None:
         def __init__(self):
             pass
 
-    _fails(ex07.check_dead_letter_box, Shared, "not in a class attribute")
+    assert_fails(ex07.check_dead_letter_box, Shared, "not in a class attribute")
 
 
 def test_stubs_fail_with_a_hint_and_missing_names_are_reported() -> None:
-    def stub(*args, **kwargs):
-        raise NotImplementedError("replace this line with your solution")
-
-    class StubBox:
-        def __init__(self, *args, **kwargs):
-            raise NotImplementedError("replace this line with your solution")
-
-    for qid, name, obj in (
-        ("7.1", "extract_json", stub),
-        ("7.2", "correct_until_valid", stub),
-        ("7.3", "DeadLetterBox", StubBox),
-    ):
-        result = run_question(get_question(qid), {name: obj})
-        assert result.status == "failed" and result.score == 0 and "NotImplementedError" in result.hint
-    assert run_question(get_question("7.3"), {}).status == "missing"
-
-
-# --------------------------------------------------------------------------- notebooks
-
-
-def test_exercise_is_in_sync_with_the_solution() -> None:
-    text, regions = render_exercise(SOLUTION)
-    assert regions == 7
-    assert EXERCISE.read_text(encoding="utf-8") == text
-
-
-@pytest.mark.slow
-def test_solution_scores_full_marks() -> None:
-    from course_lib.grading import grade_notebook
-
-    result = grade_notebook(SOLUTION)
-    assert result.error is None
-    assert [(q.id, q.status) for q in result.questions] == [(q, "passed") for q in ("7.1", "7.2", "7.3")]
-    assert result.duration_s <= 15 * 2  # the budget is 15 s; leave room for a loaded CI machine
-
-
-@pytest.mark.slow
-def test_untouched_exercise_scores_zero_without_crashing() -> None:
-    from course_lib.grading import grade_notebook
-
-    result = grade_notebook(EXERCISE)
-    assert result.error is None
-    assert [q.status for q in result.questions] == ["failed"] * 3
-    assert sum(q.score for q in result.questions) == 0
+    assert_stubs_fail(
+        {
+            "7.1": ("extract_json", stub),
+            "7.2": ("correct_until_valid", stub),
+            "7.3": ("DeadLetterBox", StubClass),
+        },
+        missing="7.3",
+    )
