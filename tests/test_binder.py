@@ -3,7 +3,9 @@
 The fast tests read the recipe's files and run ``binder/start``. The slow test does what repo2docker
 does on a clean clone: a fresh virtual environment with the Python that ``runtime.txt`` names,
 ``pip install -r binder/requirements.txt``, ``binder/postBuild`` in the repository root, and then every
-lesson notebook executed through ``binder/start`` with no network.
+lesson notebook executed through ``binder/start`` with no network. It is the one test that reaches the
+package registry (pip, with its cache), as Binder's build does; it takes about five minutes on two
+cores, half of it in pip.
 """
 
 from __future__ import annotations
