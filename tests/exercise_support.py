@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS_DIR = ROOT / "solutions"
 EXERCISES_DIR = ROOT / "exercises"
 CHECK_TIMEOUT = 10.0
-"""Seconds one question's check may take in these tests (the grader's own limit is tighter)."""
+"""Seconds one question's check may take in these tests (the grader's default too)."""
 
 
 def solution_path(number: int) -> Path:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from exercise_support import EXERCISES_DIR, SOLUTIONS_DIR, exec_namespace, solution_sources
+from exercise_support import CHECK_TIMEOUT, EXERCISES_DIR, SOLUTIONS_DIR, exec_namespace, solution_sources
 
 from course_lib.grading import exercise_number, grade_namespace, load_exercise
 from course_lib.grading.sync import render_exercise
@@ -53,7 +53,7 @@ def test_untouched_exercise_scores_zero_with_a_stub_hint(solution: Path) -> None
     """In-process and fast: the exercise's cells, stubs and all, graded without a kernel."""
     number = exercise_number(solution)
     namespace = exec_namespace(solution_sources(_exercise(solution)), allow_stubs=True)
-    results = grade_namespace(number, namespace, check_timeout=10)
+    results = grade_namespace(number, namespace, check_timeout=CHECK_TIMEOUT)
     assert [r.id for r in results] == [q.id for q in load_exercise(number)]
     assert [(r.status, r.score) for r in results] == [("failed", 0)] * len(results)
     assert all("still raises NotImplementedError" in r.hint for r in results), [r.hint for r in results]
