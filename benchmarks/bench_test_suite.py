@@ -1,8 +1,9 @@
 """Wall time of the whole test suite, as `make test` runs it, without the first install (budget: ≤ 5 min).
 
-Runs ``python -m pytest -n 2 --dist loadfile -q`` once in the repository (the ``make test`` command
-minus the install and browser steps, which are one-off). Takes several minutes, so ``run_all.py
---quick`` skips it. Failing tests are reported in the detail: the time is still measured.
+Runs ``python -m pytest -n 2 --dist loadfile -q --durations=10`` once in the repository: the
+``make test`` command minus the install and browser steps, which are one-off, plus a report of the
+ten slowest tests. Takes several minutes, so ``run_all.py --quick`` skips it. Failing tests are
+listed in the notes: the time is still measured.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import Any
 import common
 
 SUITE_BUDGET_S = 300.0
-PYTEST_ARGS = ("-n", "2", "--dist", "loadfile", "-q")
+PYTEST_ARGS = ("-n", "2", "--dist", "loadfile", "-q", "--durations=10")
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)s (call|setup|teardown)\s+(\S+)")
 _COUNTS = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed|deselected|warnings?)")
 
 
@@ -32,6 +34,12 @@ def summary_line(output: str) -> str:
 def failures(output: str) -> list[str]:
     """pytest's ``FAILED …`` and ``ERROR …`` lines from the short test summary."""
     return [line.strip() for line in output.splitlines() if line.startswith(("FAILED ", "ERROR "))]
+
+
+def slowest(output: str) -> list[tuple[float, str, str]]:
+    """(seconds, phase, test id) from pytest's ``--durations`` report, slowest first."""
+    found = [(float(m[1]), m[2], m[3]) for m in map(_DURATION.match, output.splitlines()) if m]
+    return sorted(found, key=lambda item: -item[0])
 
 
 def counts(summary: str) -> dict[str, int]:
@@ -79,6 +87,12 @@ def run(
             "(other work may have been in progress)."
         )
         notes += [f"`{line}`" for line in failures(done.stdout + done.stderr)[:10]]
+    longest = slowest(done.stdout)
+    if longest:
+        row["slowest"] = [{"seconds": s, "phase": phase, "test": test} for s, phase, test in longest]
+        notes.append(
+            "Slowest tests: " + "; ".join(f"`{test}` {s:.1f} s ({phase})" for s, phase, test in longest[:10])
+        )
     return common.make_result(
         "test_suite",
         "Test suite",

@@ -161,19 +161,22 @@ def test_replay_reads_the_recordings_file_once_not_per_request(tmp_path):
 
 
 def test_replay_hit_is_a_key_lookup_not_a_scan(tmp_path, monkeypatch):
-    """The nearest-entry search (similarity over every entry) runs only to explain a miss."""
+    """Searching the entries for the nearest request is for explaining a miss, never for a hit."""
     from course_lib.providers import replay
 
     def no_scan(*args, **kwargs):
-        raise AssertionError("a hit compared entries one by one")
+        raise AssertionError("the entries were searched one by one")
 
     transport = replay.ReplayTransport(_replay_file(tmp_path))
-    monkeypatch.setattr(replay, "similarity", no_scan)
-    monkeypatch.setattr(replay, "field_diff", no_scan)
-    _entry, sample, index = transport.lookup(
-        "chat.completions", {"model": "gpt-4o-mini", "messages": MESSAGES}
-    )
+    monkeypatch.setattr(transport, "miss_message", no_scan)
+    for name in ("similarity", "nearest_request", "field_diff"):  # whichever helpers the module uses
+        if hasattr(replay, name):
+            monkeypatch.setattr(replay, name, no_scan)
+    body = {"model": "gpt-4o-mini", "messages": MESSAGES}
+    _entry, sample, index = transport.lookup("chat.completions", body)
     assert index == 0 and sample["choices"][0]["message"]["content"] == "Answer: 12"
+    with pytest.raises(AssertionError, match="one by one"):  # a miss does search: the guard is wired
+        transport.lookup("chat.completions", {**body, "model": "gpt-4o"})
 
 
 # --------------------------------------------------------------------------- common helpers
