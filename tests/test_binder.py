@@ -167,6 +167,7 @@ def test_start_passes_the_command_exit_status_through() -> None:
 RUNNER = r'''
 """Execute notebooks with nbclient; report errors, stderr and the kernel's interpreter as JSON."""
 import json, re, sys, time
+from datetime import datetime
 from pathlib import Path
 
 import nbformat
@@ -190,8 +191,14 @@ for name in sys.argv[1:]:
     except Exception as exc:  # a kernel that dies or a timeout
         error = f"{type(exc).__name__}: {exc}"[-3000:]
     seconds = time.perf_counter() - start
-    problems, prefix = [], None
+    problems, prefix, slowest = [], None, (None, 0.0)
     for index, cell in enumerate(nb.cells):
+        timing = cell.get("metadata", {}).get("execution", {})
+        if "iopub.execute_input" in timing and "shell.execute_reply" in timing:
+            took = (datetime.fromisoformat(timing["shell.execute_reply"].replace("Z", "+00:00"))
+                    - datetime.fromisoformat(timing["iopub.execute_input"].replace("Z", "+00:00"))).total_seconds()
+            if took > slowest[1]:
+                slowest = (index, round(took, 1))
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
                 problems.append(f"cell {index}: {out['ename']}: {ANSI.sub('', out['evalue'])}")
@@ -201,7 +208,7 @@ for name in sys.argv[1:]:
     if probe and probe[0].get("output_type") == "stream":
         prefix = probe[0]["text"].strip()
     report.append({"notebook": path.name, "seconds": round(seconds, 1), "error": error,
-                   "problems": problems, "kernel_prefix": prefix})
+                   "problems": problems, "kernel_prefix": prefix, "slowest_cell": slowest})
 print(json.dumps(report))
 '''
 
@@ -314,7 +321,10 @@ def test_binder_build_runs_every_lesson_offline(tmp_path: Path) -> None:
     report = json.loads(out.strip().splitlines()[-1])
 
     lines = [f"{name}: {seconds:.0f} s" for name, seconds in timings.items()]
-    lines += [f"  {r['notebook']}: {r['seconds']} s" for r in report]
+    lines += [
+        f"  {r['notebook']}: {r['seconds']} s (slowest: cell {r['slowest_cell'][0]}, {r['slowest_cell'][1]} s)"
+        for r in report
+    ]
     print("Binder build timings:\n" + "\n".join(lines))
     assert [r["notebook"] for r in report] == [Path(n).name for n in notebooks]
     failures = [
