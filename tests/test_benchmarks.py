@@ -428,3 +428,30 @@ def test_failed_lessons_under_load_are_rerun_and_the_better_run_kept(tmp_path, m
     assert result["rows"][0]["median"] == 8.0 and result["rows"][0]["status"] == "PASS"
     assert "re-run" in result["rows"][0]["detail"] and "re-run" in result["notes"][0]
     assert result["rows"][1] is calm  # failed at low load: a real result, not re-run
+
+
+def test_render_rewrites_the_tables_from_results_json_without_measuring(tmp_path, capsys):
+    readme = tmp_path / "README.md"
+    readme.write_text(README, encoding="utf-8")
+    assert run_all.main(["--render", "--out", str(tmp_path), "--readme", str(readme)]) == 2  # nothing yet
+    run_all.run_all(
+        ["import"], out_dir=tmp_path, readme=None, runners={"import": lambda: _canned("import", 0.5, 0.3)}
+    )
+    assert run_all.main(["--render", "--out", str(tmp_path), "--readme", str(readme)]) == 0
+    out = capsys.readouterr().out
+    assert "FAIL  import course_lib: 500 ms (≤ 300 ms)" in out
+    assert "| import course_lib | ≤ 300 ms | 500 ms | **FAIL** |" in readme.read_text(encoding="utf-8")
+
+
+def test_results_from_another_machine_are_not_carried_over(tmp_path, capsys):
+    runners = {
+        "import": lambda: _canned("import", 0.01, 0.3),
+        "grading": lambda: _canned("grading", 5.0, 15.0),
+    }
+    run_all.run_all(["grading"], out_dir=tmp_path, readme=None, runners=runners)
+    saved = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    saved["machine"]["cpu_model"] = "some other CPU"
+    (tmp_path / "results.json").write_text(json.dumps(saved), encoding="utf-8")
+    data = run_all.run_all(["import"], out_dir=tmp_path, readme=None, runners=runners)
+    assert list(data["benchmarks"]) == ["import"]
+    assert "another machine" in capsys.readouterr().out
