@@ -100,8 +100,8 @@ def run(url: str | None = None, runs: int = 5, max_tokens: int = 64) -> dict[str
         rows.append(common.row("server start-up (until /v1/models answers)", [startup], "s"))
     notes = [
         f"temperature 0, max_tokens {max_tokens}; streamed answers had {min(pieces)}–{max(pieces)} pieces.",
-        "llama.cpp runs with n_threads = cores // 2; the design's figure is about 100 tokens/s on an idle "
-        "2-core machine.",
+        "llama.cpp runs with n_threads = cores // 2 (LocalServer's default); DESIGN.md quotes about 100 "
+        "generated tokens/s. Decode speed falls with the machine's load.",
     ]
     return common.make_result("local", title, rows, notes=notes, params=params, load_before=load)
 
