@@ -70,12 +70,15 @@ def lab_env(
     port: int,
     token: str,
     settings: Mapping[str, Mapping[str, Any]] | None = None,
+    folders: Sequence[str] = ("",),
     base: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """Environment and config files for a private JupyterLab on 127.0.0.1:``port``.
 
     ``settings`` maps plugin ids (``"@jupyterlab/apputils-extension:notification"``) to user settings;
     without it the server shows whatever defaults its installation has. Autosave is always off.
+    ``folders`` are the served folders whose notebooks the test opens: the checkpoint copy that
+    JupyterLab makes on opening one goes under ``tmp/checkpoints``, not beside the notebook.
     """
     config, user = tmp / "config", tmp / "settings"
     server = {
@@ -87,8 +90,12 @@ def lab_env(
             "allow_root": True,  # containers and CI jobs often run as root
         },
         "IdentityProvider": {"token": token},
+        # Opening a notebook makes a checkpoint copy: keep it out of the served folder.
+        "ContentsManager": {"checkpoints_kwargs": {"root_dir": str(tmp / "checkpoints")}},
     }
     lab = {"LabApp": {"extension_manager": "readonly"}}  # no extension search on PyPI
+    for folder in folders:  # jupyter_server falls back to the system temp folder when one is missing
+        (tmp / "checkpoints" / folder).mkdir(parents=True, exist_ok=True)
     _write_json(config / "jupyter_server_config.json", {**server, **lab})
     _write_json(config / "jupyter_lab_config.json", lab)
     wanted = {"@jupyterlab/docmanager-extension:plugin": {"autosave": False}, **(settings or {})}

@@ -162,7 +162,8 @@ def test_make_lab_serves_the_setup_lesson_on_replay(tmp_path: Path) -> None:
         pytest.skip("make lab runs .venv/bin/jupyter, and .venv has none (run `make install` first)")
     started = time.perf_counter()
     port, token = free_port(), new_token()
-    env = lab_env(tmp_path / "jupyter", port=port, token=token)  # COURSE_PROVIDER unset: make lab sets it
+    # COURSE_PROVIDER unset: make lab sets it. The repository's notebooks/ is served: nothing may land there.
+    env = lab_env(tmp_path / "jupyter", port=port, token=token, folders=("notebooks",))
     # `-o` keeps make from reinstalling the package first: this test checks the launch, not the install.
     command = ["make", "--no-print-directory", "-o", ".venv/.installed-core", "lab", f"PORT={port}"]
     with started_lab(command, env=env, cwd=ROOT, port=port, token=token, log=tmp_path / "lab.log") as server:
