@@ -4,8 +4,8 @@ The fast tests read the recipe's files and run ``binder/start``. The slow test d
 does on a clean clone: a fresh virtual environment with the Python that ``runtime.txt`` names,
 ``pip install -r binder/requirements.txt``, ``binder/postBuild`` in the repository root, and then every
 lesson notebook executed through ``binder/start`` with no network. It is the one test that reaches the
-package registry (pip, with its cache), as Binder's build does; it takes about five minutes on two
-cores, half of it in pip.
+package registry (pip, with its cache), as Binder's build does; on two cores it takes about two
+minutes when the machine is otherwise idle (pip 60 s, postBuild 6 s, the eleven lessons 45 s).
 """
 
 from __future__ import annotations
