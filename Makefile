@@ -23,15 +23,20 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed-core
 install-dev: $(VENV)/.installed-dev
 
+# The course's JupyterLab defaults: widget messages on the kernel's main thread (plots redraw reliably), no news prompt.
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.d/course-lib.json
+$(LAB_OVERRIDES): binder/jupyterlab-overrides.json | $(BIN)/python
+	mkdir -p $(dir $@) && cp $< $@
+
 # Opens JupyterLab on the lessons, answering every model call from the recordings (no key needed).
-lab: install
-	COURSE_PROVIDER=$${COURSE_PROVIDER:-replay} $(BIN)/jupyter lab --port=$(PORT) --notebook-dir=. notebooks/00_setup.ipynb
+lab: install $(LAB_OVERRIDES)
+	COURSE_PROVIDER=$${COURSE_PROVIDER:-replay} $(BIN)/jupyter lab --port=$(PORT) --notebook-dir=. $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/00_setup.ipynb
 
 # Headless Chromium (Debian's package) for the browser tests; skipped with a message where apt is not available.
 browser:
 	@bash scripts/install_browser.sh
 
-test: install-dev browser
+test: install-dev browser $(LAB_OVERRIDES)
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 lint:
@@ -44,7 +49,7 @@ exercises: install-dev
 	$(BIN)/python scripts/build_exercises.py
 
 bench: install-dev
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

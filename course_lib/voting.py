@@ -100,7 +100,7 @@ async def sample_answers(
     messages: Sequence[Message],
     n: int,
     *,
-    concurrency: int = 5,
+    concurrency: int | None = None,
     temperature: float = 0.7,
     extract: Extractor | None = None,
     labels: Sequence[str] | None = None,
@@ -110,7 +110,7 @@ async def sample_answers(
     confidence_span: Literal["all", "answer"] = "answer",
     **params: Any,
 ) -> list[Sample]:
-    """Draw ``n`` samples concurrently (at most ``concurrency`` in flight), in index order (lesson 05).
+    """Draw ``n`` samples concurrently (at most ``concurrency`` in flight, default all ``n``), in index order (lesson 05).
 
     Answers are read with ``extract`` (default :func:`extract_answer`, restricted to ``labels`` when
     given). Sample ``i`` runs inside ``scope(start + i)``. With ``on_error="abstain"`` a
@@ -118,6 +118,7 @@ async def sample_answers(
     """
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
+    concurrency = n if concurrency is None else concurrency
     if concurrency < 1:
         raise ValueError(f"concurrency must be at least 1, got {concurrency}")
     if extract is None:
@@ -184,7 +185,7 @@ async def aself_consistency(
     tie_break: TieBreak = "first_seen",
     early_stop: StopRule = "off",
     batch_size: int | None = None,
-    concurrency: int = 5,
+    concurrency: int | None = None,
     **kwargs: Any,
 ) -> ConsistencyResult:
     """Sample ``n`` answers, vote and gate; ``early_stop`` samples in batches and may stop sooner (lesson 05).
@@ -193,7 +194,7 @@ async def aself_consistency(
     ``scope``, ``on_error``, and provider parameters such as ``logprobs=True`` or ``max_tokens``).
     """
     policy = policy or GatePolicy()
-    batch = n if early_stop == "off" else max(1, batch_size or concurrency)
+    batch = n if early_stop == "off" else max(1, batch_size or concurrency or 5)
     samples: list[Sample] = []
 
     def tally() -> VoteResult:
