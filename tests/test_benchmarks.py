@@ -247,8 +247,8 @@ def test_bench_fanout_smoke():
     _check_result(result, "fanout")
     budgets = common.budget_rows(result)
     assert [r["label"] for r in budgets] == [
-        "N=1, all in flight",
-        "N=3, all in flight",
+        "N=1, default settings (all in flight)",
+        "N=3, default settings (all in flight)",
     ]
     assert all(r["budget"] == 1.5 and r["unit"] == "×" for r in budgets)
 
