@@ -318,8 +318,10 @@ def test_serve_local_runs_in_the_foreground_until_interrupted(tmp_path):
         while not server_ready(url) and time.monotonic() < deadline and child.poll() is None:
             time.sleep(0.1)
         assert server_ready(url)
+        banner = [child.stdout.readline() for _ in range(3)]  # printed once serve() has seen it ready
         child.send_signal(signal.SIGINT)
         out, err = child.communicate(timeout=30)
+        out = "".join(banner) + out
     finally:
         if child.poll() is None:
             child.kill()

@@ -276,6 +276,10 @@ def serve(port: int = DEFAULT_PORT, host: str = "127.0.0.1", n_ctx: int = 2048) 
     except (LocalServerError, ConfigurationError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl+C while the model was still loading
+        print("stopping the local model server")
+        server.stop()
+        return 0
     default = f"http://127.0.0.1:{DEFAULT_PORT}/v1"
     hint = "" if server.url == default else f" COURSE_LOCAL_URL={server.url}"
     print(f"SmolLM2-135M-Instruct is serving at {server.url} (ready in {server.startup_s:.1f} s).")
