@@ -16,20 +16,17 @@ from typing import TYPE_CHECKING, Any
 
 from ..tokens import count_tokens
 from .base import (
-    BadRequestError,
     BaseProvider,
     ChatResult,
     Choice,
     Message,
-    ProviderTimeout,
-    RateLimitError,
-    ServerError,
     StreamChunk,
     TokenLogprob,
     Usage,
     check_params,
     validate_messages,
 )
+from .openai_adapter import translate_error
 from .templates import ChatTemplate, get_template
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -45,33 +42,8 @@ UNSUPPORTED = {
 }
 
 
-def _retry_after(headers: Any) -> float | None:
-    value = headers.get("retry-after") if headers is not None else None
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-def translate_openai_error(exc: Exception, base_url: str = "") -> Exception:
-    """Map an ``openai`` SDK exception to the course's provider errors (lesson 06); others pass through."""
-    import openai
-
-    if isinstance(exc, openai.RateLimitError):
-        after = _retry_after(exc.response.headers)
-        return RateLimitError(f"rate limited (429): {exc}", retry_after=after, status=429)
-    if isinstance(exc, openai.APITimeoutError):
-        return ProviderTimeout(f"the completion server did not answer in time: {exc}")
-    if isinstance(exc, openai.APIStatusError):
-        status = exc.status_code
-        if status >= 500:
-            return ServerError(
-                f"server error {status}: {exc}", retry_after=_retry_after(exc.response.headers), status=status
-            )
-        return BadRequestError(f"request rejected ({status}): {exc}", status=status)
-    if isinstance(exc, openai.APIConnectionError):
-        return ServerError(f"could not reach the completion server {base_url}: {exc}; is it running?")
-    return exc
+#: The error mapping every ``openai``-SDK adapter shares (kept under this name for callers of this module).
+translate_openai_error = translate_error
 
 
 def _logprobs(raw: Any) -> list[TokenLogprob] | None:

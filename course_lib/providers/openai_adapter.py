@@ -50,22 +50,28 @@ def _retry_after(headers: Any) -> float | None:
     return None
 
 
-def translate_error(exc: Exception) -> Exception:
-    """Map an ``openai`` SDK exception to the course's provider errors (others pass through)."""
+def translate_error(exc: Exception, base_url: str = "") -> Exception:
+    """Map an ``openai`` SDK exception to the course's provider errors (lesson 06); others pass through.
+
+    Shared by every adapter built on the ``openai`` SDK (chat and raw completions).
+    """
     import openai
 
     if isinstance(exc, openai.RateLimitError):
-        return RateLimitError(str(exc), retry_after=_retry_after(exc.response.headers), status=429)
+        after = _retry_after(exc.response.headers)
+        return RateLimitError(f"rate limited (429): {exc}", retry_after=after, status=429)
     if isinstance(exc, openai.APITimeoutError):
-        return ProviderTimeout(str(exc))
+        return ProviderTimeout(f"the server did not answer in time: {exc}")
     if isinstance(exc, openai.APIStatusError):
         status = exc.status_code
         if status >= 500:
-            return ServerError(str(exc), retry_after=_retry_after(exc.response.headers), status=status)
-        return BadRequestError(str(exc), status=status)
+            return ServerError(
+                f"server error {status}: {exc}", retry_after=_retry_after(exc.response.headers), status=status
+            )
+        return BadRequestError(f"request rejected ({status}): {exc}", status=status)
     if isinstance(exc, openai.APIConnectionError):
-        err = ServerError(f"connection failed: {exc}")
-        return err
+        where = f" {base_url}" if base_url else ""
+        return ServerError(f"could not reach the server{where}: {exc}; is it running?")
     return exc
 
 
