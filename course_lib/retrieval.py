@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from .embeddings import minilm_embedding_function
+from .prompts import few_shot_messages
 from .tokens import count_message_tokens
 
 __all__ = [
@@ -82,11 +83,11 @@ def fewshot_messages(
     if not query.strip():
         raise ValueError("the query is empty: pass the text to classify")
     names = list(labels) if labels is not None else sorted({e.label for e in examples})
-    messages = [{"role": "system", "content": system.replace("{labels}", ", ".join(names))}]
-    for ex in examples:
-        messages += [{"role": "user", "content": ex.text}, {"role": "assistant", "content": ex.label}]
-    messages.append({"role": "user", "content": query})
-    return messages
+    return few_shot_messages(
+        [(ex.text, ex.label) for ex in examples],
+        query,
+        system=system.replace("{labels}", ", ".join(names)),
+    )
 
 
 def chroma_client(persist_dir: str | Path | None = None) -> Any:
