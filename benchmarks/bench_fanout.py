@@ -31,7 +31,7 @@ VOTES = ["12.5", "12.5", "13", "12.5", "12.5", "12", "12.5", "12.5", "13", "12.5
 
 def write_recordings(path: Path, samples: int) -> Path:
     """One scripted entry with ``samples`` answers, keyed by the request the fan-out sends."""
-    from course_lib.providers.recordings import RecordingStore
+    from course_lib.providers.replay.recordings import RecordingStore
 
     store = RecordingStore(path)
     store.add_scripted(
@@ -49,8 +49,8 @@ def run(
 ) -> dict[str, Any]:
     """Parallel vs sequential wall time of N samples, each as a ratio to one sample's latency."""
     from course_lib.providers.registry import get_provider
-    from course_lib.providers.replay import LatencyModel
-    from course_lib.providers.scope import sample_scope
+    from course_lib.providers.replay.scope import sample_scope
+    from course_lib.providers.replay.transport import LatencyModel
     from course_lib.voting import aself_consistency
 
     load = common.load_average()

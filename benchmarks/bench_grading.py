@@ -26,7 +26,7 @@ def solution_paths(folder: Path | None = None) -> list[Path]:
 
 def grade_command(path: Path) -> list[str]:
     """The ``course grade PATH`` command line, run with this interpreter."""
-    return [common.PYTHON, "-m", "course_lib.cli", "grade", str(path)]
+    return [common.PYTHON, "-m", "course_lib.cli.main", "grade", str(path)]
 
 
 def _children_cpu() -> float:
@@ -100,12 +100,7 @@ def run(
 
 def main(argv: list[str] | None = None) -> int:
     """Run this benchmark alone and print its table."""
-    parser = common.base_parser(__doc__)
-    parser.add_argument("--runs", type=int, default=2, help="runs per solution (default 2)")
-    parser.add_argument("paths", nargs="*", type=Path, help="solution notebooks (default: every one)")
-    args = parser.parse_args(argv)
-    result = run(paths=args.paths or None, runs=args.runs)
-    return common.report(result, json_path=args.json, strict=args.strict)
+    return common.notebooks_main(__doc__, run, default_runs=2, what="solution", argv=argv)
 
 
 if __name__ == "__main__":

@@ -139,12 +139,7 @@ def run(paths: Sequence[Path] | None = None, runs: int = 3) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     """Run this benchmark alone and print its table."""
-    parser = common.base_parser(__doc__)
-    parser.add_argument("--runs", type=int, default=3, help="runs per lesson (default 3)")
-    parser.add_argument("paths", nargs="*", type=Path, help="notebooks (default: every lesson)")
-    args = parser.parse_args(argv)
-    result = run(paths=args.paths or None, runs=args.runs)
-    return common.report(result, json_path=args.json, strict=args.strict)
+    return common.notebooks_main(__doc__, run, default_runs=3, what="lesson", argv=argv)
 
 
 if __name__ == "__main__":

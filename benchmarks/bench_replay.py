@@ -33,7 +33,7 @@ def prompts(count: int) -> list[list[dict[str, str]]]:
 
 def write_recordings(path: Path, chats: list[list[dict[str, str]]], *, model: str = MODEL) -> Path:
     """Write one scripted entry per chat into ``path`` and return it."""
-    from course_lib.providers.recordings import RecordingStore
+    from course_lib.providers.replay.recordings import RecordingStore
 
     store = RecordingStore(path)
     for i, messages in enumerate(chats):
@@ -55,8 +55,8 @@ def run(
 ) -> dict[str, Any]:
     """Requests/s sync and async over ``requests`` per run, and µs per ``ReplayTransport.lookup``."""
     from course_lib.providers.registry import get_provider
-    from course_lib.providers.replay import ReplayTransport
-    from course_lib.providers.scope import sample_scope
+    from course_lib.providers.replay.scope import sample_scope
+    from course_lib.providers.replay.transport import ReplayTransport
 
     load = common.load_average()
     chats = prompts(entries)

@@ -17,7 +17,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,7 @@ HIGHER_IS_BETTER = {"req/s", "docs/s", "tok/s"}
 
 def utc_now() -> str:
     """The current time in UTC, ISO 8601 to the second."""
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
 def load_average() -> list[float]:
@@ -305,3 +305,22 @@ def base_parser(doc: str | None) -> argparse.ArgumentParser:
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the result as JSON")
     parser.add_argument("--strict", action="store_true", help="exit with 1 when a budget does not hold")
     return parser
+
+
+def notebooks_main(
+    doc: str | None,
+    run: Callable[..., dict[str, Any]],
+    *,
+    default_runs: int,
+    what: str,
+    argv: list[str] | None = None,
+) -> int:
+    """``main()`` of a benchmark that times notebooks: ``--runs`` and the notebooks to time."""
+    parser = base_parser(doc)
+    parser.add_argument(
+        "--runs", type=int, default=default_runs, help=f"runs per {what} (default {default_runs})"
+    )
+    parser.add_argument("paths", nargs="*", type=Path, help=f"{what} notebooks (default: every one)")
+    args = parser.parse_args(argv)
+    result = run(paths=args.paths or None, runs=args.runs)
+    return report(result, json_path=args.json, strict=args.strict)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .providers.base import (
-    KNOWN_PARAMS,
+    ANSWER_PARAMS,
     BaseProvider,
     ChatResult,
     Message,
@@ -34,16 +34,11 @@ from .providers.base import (
 )
 
 __all__ = [
-    "ANSWER_PARAMS",
     "CacheStats",
     "CachedProvider",
     "PromptCache",
     "cache_key",
-    "canonical_request",
 ]
-
-#: Parameters that change the answer, hence belong in the key (``timeout`` does not).
-ANSWER_PARAMS = frozenset(KNOWN_PARAMS - {"timeout"})
 
 
 def _jsonable(value: Any) -> Any:
@@ -60,7 +55,7 @@ def _jsonable(value: Any) -> Any:
     )
 
 
-def canonical_request(model: str, messages: Sequence[Message], params: Mapping[str, Any]) -> str:
+def _canonical_json(model: str, messages: Sequence[Message], params: Mapping[str, Any]) -> str:
     """Canonical JSON of a request: model, messages, answer-changing params, sorted keys (lesson 08)."""
     kept = {k: v for k, v in params.items() if k in ANSWER_PARAMS and v is not None}
     body = {"model": model, "messages": [dict(m) for m in messages], "params": kept}
@@ -68,8 +63,8 @@ def canonical_request(model: str, messages: Sequence[Message], params: Mapping[s
 
 
 def cache_key(model: str, messages: Sequence[Message], params: Mapping[str, Any] | None = None) -> str:
-    """sha256 of :func:`canonical_request`: equal requests share it, any change breaks it (lesson 08)."""
-    return hashlib.sha256(canonical_request(model, messages, params or {}).encode("utf-8")).hexdigest()
+    """sha256 of the request's canonical JSON: equal requests share it, any change breaks it (lesson 08)."""
+    return hashlib.sha256(_canonical_json(model, messages, params or {}).encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)

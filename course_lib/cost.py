@@ -1,13 +1,13 @@
 """The token cost model: a dated price table, the cost of one request, monthly projections (lesson 08).
 
-Prices live in ``course_lib/data/prices.json`` in USD per million tokens, with the date they were
+Prices live in ``course_lib/data/models.json`` in USD per million tokens, with the date they were
 taken and where from. A request costs::
 
     (prompt - cached) × input  +  cached × cached_input  +  completion × output
 
 (divided by one million). Models without a cached-input rate bill cached tokens at the input rate.
 Token counting is :mod:`course_lib.tokens`; it is re-exported here so a lesson needs one import.
-The five savings calculators are in :mod:`course_lib.savings`.
+The five savings calculators are in :mod:`course_lib.lessons.l08_token_economics.savings`.
 """
 
 from __future__ import annotations
@@ -71,7 +71,12 @@ class ModelPrice(BaseModel):
     context_window: int = Field(gt=0)
     max_output_tokens: int | None = None
     mode: Literal["chat", "embedding"] = "chat"
-    deprecation_date: str | None = None
+    provider: str
+    """The provider kind that serves it (a row of the provider table)."""
+    retirement_date: str | None = None
+    """The day the provider stops serving it (ISO date), where announced."""
+    replacement: str | None = None
+    """The model to move to when it retires, where known."""
     source: str
     as_of: str
     notes: str = ""
@@ -94,9 +99,11 @@ class ModelPrice(BaseModel):
 
 
 class PriceTable(BaseModel):
-    """The course's dated price table: a source, an as-of date and one :class:`ModelPrice` per model (lesson 08)."""
+    """The course's model table: a source, an as-of date and one :class:`ModelPrice` per model (lesson 08)."""
 
     model_config = ConfigDict(frozen=True)
+
+    about: str = ""
 
     currency: Literal["USD"] = "USD"
     unit: str
@@ -114,7 +121,7 @@ class PriceTable(BaseModel):
         raise UnknownModelError(
             f"no price for model {model!r} in the price table (as of {self.as_of}); "
             f"known models: {', '.join(sorted(self.models))}. Pass one of these, or add an entry "
-            "to course_lib/data/prices.json with its source and date."
+            "to course_lib/data/models.json with its source and date."
         )
 
     def get(self, model: str) -> ModelPrice:
@@ -131,7 +138,7 @@ class PriceTable(BaseModel):
 @functools.cache
 def load_prices() -> PriceTable:
     """The package's price table, read and validated once (lesson 08)."""
-    text = (resources.files("course_lib") / "data" / "prices.json").read_text(encoding="utf-8")
+    text = (resources.files("course_lib") / "data" / "models.json").read_text(encoding="utf-8")
     return PriceTable.model_validate(json.loads(text))
 
 

@@ -3,9 +3,8 @@
 :func:`direct_messages` and :func:`cot_messages` ask the same question two ways; :class:`Comparison`
 knows the right answer (computed with :class:`~decimal.Decimal`, not asked of a model);
 :func:`claimed_relation`, :func:`tally_answers` and :func:`parse_steps` read and score the replies.
-The refund audit lives in :mod:`course_lib.cot_refund` and the streamed steps in
-:mod:`course_lib.cot_stream`; both are re-exported here, so ``from course_lib.cot import ...`` finds
-everything the lesson uses.
+Lesson 04's refund audit and streamed steps are the lesson's own code, in
+:mod:`course_lib.lessons.l04_chain_of_thought`.
 """
 
 from __future__ import annotations
@@ -17,57 +16,17 @@ from decimal import Decimal
 from typing import Literal
 
 from .answers import answer_region
-from .cot_refund import (
-    REFUND_CATEGORIES,
-    RefundAudit,
-    RefundClaim,
-    RefundDecision,
-    RefundOrder,
-    RefundPolicy,
-    audit_refund,
-    decide_refund,
-    elapsed_days,
-    refund_messages,
-)
-from .cot_stream import (
-    STREAM_SYSTEM_PROMPT,
-    StepStreamParser,
-    StepTiming,
-    Timeline,
-    iter_steps,
-    latency_report,
-    step_timeline,
-    stream_messages,
-)
 
 __all__ = [
     "COMPARISONS",
     "COT_SYSTEM_PROMPT",
-    "REFUND_CATEGORIES",
-    "STREAM_SYSTEM_PROMPT",
     "AnswerTally",
     "Comparison",
     "CotStep",
-    "RefundAudit",
-    "RefundClaim",
-    "RefundDecision",
-    "RefundOrder",
-    "RefundPolicy",
-    "StepStreamParser",
-    "StepTiming",
-    "Timeline",
-    "audit_refund",
     "claimed_relation",
     "cot_messages",
-    "decide_refund",
     "direct_messages",
-    "elapsed_days",
-    "iter_steps",
-    "latency_report",
     "parse_steps",
-    "refund_messages",
-    "step_timeline",
-    "stream_messages",
     "tally_answers",
 ]
 

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .providers.base import BaseProvider, ChatResult, Message, ProviderError
+from .providers.base import BaseProvider, ChatResult, Message, ProviderError, provider_label
 from .retry import Attempt, RetryPolicy, acall_with_retry, call_with_retry, is_retryable
 
 __all__ = [
@@ -126,19 +126,13 @@ class AllProvidersFailedError(ProviderError):
         self.attempts = attempts
 
 
-def _label(provider: Any) -> str:
-    name = getattr(provider, "name", type(provider).__name__)
-    model = getattr(provider, "model", "")
-    return f"{name}:{model}" if model else str(name)
-
-
 def _named(providers: Sequence[Any] | Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(providers, Mapping):
         named = dict(providers)
     else:
         named = {}
         for p in providers:
-            base, label, i = _label(p), _label(p), 1
+            base, label, i = provider_label(p), provider_label(p), 1
             while label in named:
                 i += 1
                 label = f"{base}#{i}"

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .providers.base import BaseProvider, ChatResult, Message, Usage
+from .providers.base import BaseProvider, ChatResult, Message, Usage, provider_label
 
 __all__ = [
     "CallRecord",
@@ -227,12 +227,6 @@ def _summarise(recs: Sequence[CallRecord], label: str, peak_in_flight: int) -> d
     }
 
 
-def _label(provider: Any) -> str:
-    name = getattr(provider, "name", type(provider).__name__)
-    model = getattr(provider, "model", "")
-    return f"{name}:{model}" if model else str(name)
-
-
 class MeteredProvider(BaseProvider):
     """Wraps a provider and records every call (latency, tokens, cost, errors) in a recorder (lesson 09).
 
@@ -250,7 +244,7 @@ class MeteredProvider(BaseProvider):
     ) -> None:
         self.inner = inner
         self.recorder = recorder
-        self.label = label or _label(inner)
+        self.label = label or provider_label(inner)
         self.model = getattr(inner, "model", "")
         self.name = f"metered({getattr(inner, 'name', type(inner).__name__)})"
         self._clock = clock

@@ -15,6 +15,20 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     import tiktoken
 
+__all__ = [
+    "DEFAULT_ENCODING",
+    "TIKTOKEN_DIR",
+    "TOKENS_PER_MESSAGE",
+    "TOKENS_PER_NAME",
+    "TOKENS_REPLY_PRIMER",
+    "count_message_tokens",
+    "count_tokens",
+    "encoding_for",
+    "encoding_name_for",
+    "estimate_tokens_by_chars",
+    "get_encoding",
+]
+
 TIKTOKEN_DIR = str(resources.files("course_lib") / "data" / "tiktoken")
 
 #: Model-name prefixes and the encoding they use; longest prefix wins.

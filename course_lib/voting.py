@@ -5,7 +5,7 @@ concurrency (an ``asyncio.Semaphore``), extracts a comparable answer from each
 (:mod:`course_lib.answers`), takes a majority or logprob-weighted vote and gates the agreement into
 ``high`` / ``moderate`` / ``escalate`` (:mod:`course_lib.quorum`, re-exported here).
 
-Replay. Sample ``i`` runs inside ``sample_scope(i)`` (``course_lib.providers.scope``), so under the
+Replay. Sample ``i`` runs inside ``sample_scope(i)`` (``course_lib.providers.replay.scope``), so under the
 replay transport it always gets the ``i``-th recorded response whatever order the calls finish in.
 Any other context-manager factory can be passed as ``scope=``.
 
@@ -83,7 +83,7 @@ class Sample(BaseModel):
 def _default_scope() -> ScopeFactory:
     """Replay's ``sample_scope`` (kept in the light ``providers.scope`` module), else a no-op."""
     try:
-        from .providers.scope import sample_scope
+        from course_lib.providers.replay.scope import sample_scope
     except ImportError:  # pragma: no cover - only before the replay transport exists
         return lambda _i: contextlib.nullcontext()
     return sample_scope

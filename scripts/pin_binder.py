@@ -3,8 +3,7 @@
     python scripts/pin_binder.py
 
 Binder installs these pins, then ``binder/postBuild`` installs the course itself with ``--no-deps``, so
-the pins must cover everything a lesson imports: the core dependencies and the extras in ``EXTRAS``
-(lesson 02 drives the official Anthropic SDK against a scripted server).
+the pins must cover everything a lesson imports: the core dependencies and the extras in ``EXTRAS``.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-EXTRAS = ("anthropic",)
+EXTRAS: tuple[str, ...] = ()
 """Optional extras the lessons need on Binder (the ``local`` model server is left out: too big)."""
 
 

@@ -198,7 +198,7 @@ def test_state_machine_plot_has_one_panel_per_run() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from course_lib.plots.agents import STATE_POSITIONS, plot_state_machine
+    from course_lib.lessons.l06_agent_loop.plots import STATE_POSITIONS, plot_state_machine
 
     assert set(STATE_POSITIONS) == set(STATES)
     machine = trace_events(events_of([step(1, "final_answer", answer="10")]))

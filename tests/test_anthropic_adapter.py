@@ -429,7 +429,7 @@ def test_async_only_provider_refuses_sync_calls_clearly() -> None:
 
 def test_missing_package_says_what_to_install(monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "anthropic", None)
-    with pytest.raises(MissingDependencyError, match=r"pip install 'course-lib\[anthropic\]'") as info:
+    with pytest.raises(MissingDependencyError, match=r"pip install -e \.") as info:
         AnthropicProvider(model=MODEL)
     assert isinstance(info.value, ImportError)
     assert isinstance(info.value, ConfigurationError)

@@ -1,4 +1,4 @@
-"""Tests for course_lib.banking: FAQ tier, routing, context injection, validation, handoff, economics."""
+"""Tests for course_lib.lessons.l01_gigo.banking: FAQ tier, routing, context injection, validation, handoff, economics."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from course_lib.banking import (
+from course_lib.lessons.l01_gigo.banking import (
     HANDOFF_MESSAGE,
     SEED_BASELINE,
     SEED_SHARES,

@@ -35,7 +35,7 @@ MESSAGES = [{"role": "user", "content": "How many minutes to drain 150 jobs at 1
 
 
 def _replay_file(tmp_path: Path, samples: int = 1, temperature: float | None = None) -> Path:
-    from course_lib.providers.recordings import RecordingStore
+    from course_lib.providers.replay.recordings import RecordingStore
 
     store = RecordingStore(tmp_path / "perf.jsonl")
     store.add_scripted(
@@ -66,7 +66,7 @@ def _loaded_after(code: str, modules: tuple[str, ...]) -> list[str]:
         ("import course_lib.voting", ("numpy", "tiktoken", "httpx2", "tokenizers")),
         # `course grade` builds this parser before it grades: it must not pay for the SDKs or papermill.
         (
-            "import course_lib.cli; course_lib.cli.build_parser()",
+            "import course_lib.cli.main; course_lib.cli.main.build_parser()",
             ("openai", "httpx2", "chromadb", "matplotlib", "numpy", "onnxruntime", "papermill", "nbclient"),
         ),
     ],
@@ -77,8 +77,8 @@ def test_heavy_libraries_load_only_on_first_use(code, heavy):
 
 def test_sample_answers_overlaps_requests_through_the_real_replay_stack(tmp_path, monkeypatch):
     """voting -> OpenAIProvider.acomplete -> AsyncOpenAI -> replay's async handler: all N wait together."""
-    from course_lib.providers import replay
     from course_lib.providers.registry import get_provider
+    from course_lib.providers.replay import transport as replay
     from course_lib.voting import sample_answers
 
     n = 5
@@ -93,7 +93,7 @@ def test_sample_answers_overlaps_requests_through_the_real_replay_stack(tmp_path
             everyone_waiting.set()
         try:
             await asyncio.wait_for(everyone_waiting.wait(), timeout=2)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         finally:
             state["in_flight"] -= 1
@@ -141,8 +141,8 @@ def test_minilm_onnx_session_is_created_once_and_reused(monkeypatch):
 
 
 def test_replay_reads_the_recordings_file_once_not_per_request(tmp_path):
-    from course_lib.providers.replay import ReplayTransport
-    from course_lib.providers.scope import sample_scope
+    from course_lib.providers.replay.scope import sample_scope
+    from course_lib.providers.replay.transport import ReplayTransport
 
     path = _replay_file(tmp_path, samples=3)
     transport = ReplayTransport(path)
@@ -162,7 +162,7 @@ def test_replay_reads_the_recordings_file_once_not_per_request(tmp_path):
 
 def test_replay_hit_is_a_key_lookup_not_a_scan(tmp_path, monkeypatch):
     """Searching the entries for the nearest request is for explaining a miss, never for a hit."""
-    from course_lib.providers import replay
+    from course_lib.providers.replay import transport as replay
 
     def no_scan(*args, **kwargs):
         raise AssertionError("the entries were searched one by one")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from course_lib.cli import build_parser, main
+from course_lib.cli.main import build_parser, main
 
 
 def test_every_subcommand_is_registered():

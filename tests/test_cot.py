@@ -14,22 +14,26 @@ from course_lib.cot import (
     COT_SYSTEM_PROMPT,
     Comparison,
     CotStep,
+    claimed_relation,
+    cot_messages,
+    direct_messages,
+    parse_steps,
+    tally_answers,
+)
+from course_lib.lessons.l04_chain_of_thought.refund import (
     RefundClaim,
     RefundOrder,
     RefundPolicy,
-    StepStreamParser,
     audit_refund,
-    claimed_relation,
-    cot_messages,
     decide_refund,
-    direct_messages,
     elapsed_days,
-    iter_steps,
-    parse_steps,
     refund_messages,
+)
+from course_lib.lessons.l04_chain_of_thought.stream import (
+    StepStreamParser,
+    iter_steps,
     step_timeline,
     stream_messages,
-    tally_answers,
 )
 from course_lib.providers.scripted import ScriptedProvider
 
@@ -309,7 +313,7 @@ def test_timeline_schedule_streaming_vs_blocking():
 
 def test_timeline_uses_replay_pieces_by_default_and_handles_edges():
     default = step_timeline(TEXT, ttft_s=0.0, per_piece_s=1.0)
-    from course_lib.providers.responses import split_stream_pieces
+    from course_lib.providers.replay.responses import split_stream_pieces
 
     assert default.total_s == len(split_stream_pieces(TEXT))
     assert [s.label for s in default.steps] == ["analyze", "think", "final"]
@@ -320,7 +324,7 @@ def test_timeline_uses_replay_pieces_by_default_and_handles_edges():
 
 
 def test_latency_report_lists_steps_then_first_vs_total():
-    from course_lib.cot_stream import latency_report
+    from course_lib.lessons.l04_chain_of_thought.stream import latency_report
 
     # Replay pieces: '{"step":' at 1.5 s, ' "a"}' 2.0, '\n{"step":' 2.5 (ends step a), ' "b"}' 3.0, '\n' 3.5.
     text = '{"step": "a"}\n{"step": "b"}\n'
@@ -339,7 +343,7 @@ def test_timeline_plot_marks_every_step_on_both_rows():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from course_lib.plots.streaming import plot_step_timeline
+    from course_lib.lessons.l04_chain_of_thought.plots import plot_step_timeline
 
     streamed = step_timeline(TEXT, ttft_s=0.3, per_piece_s=0.05)
     blocking = step_timeline(TEXT, ttft_s=0.3, per_piece_s=0.05, streaming=False)
@@ -356,7 +360,7 @@ def test_timeline_plot_marks_every_step_on_both_rows():
 
 
 def test_latency_widget_drives_the_report():
-    from course_lib.widgets.streaming import streaming_latency_widget
+    from course_lib.lessons.l04_chain_of_thought.widgets import streaming_latency_widget
 
     widget = streaming_latency_widget(TEXT, ttft_s=0.5, per_piece_s=0.02)
     controls = {c.description: c for c in widget.children[:-1]}

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from course_lib.cot_cli import main, recorded_problems
+from course_lib.cli.cot import main, recorded_problems
 from course_lib.providers.base import BadRequestError, ChatResult, Choice, Usage
-from course_lib.providers.recordings import RECORDINGS_DIR
+from course_lib.providers.replay.recordings import RECORDINGS_DIR
 from course_lib.providers.scripted import ScriptedProvider
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from course_lib.dlq import DeadLetterQueue, ResolutionRejectedError
-from course_lib.etl import (
+from course_lib.lessons.l07_structured_output.etl import (
     SAMPLE_EMAILS,
     TICKET_SYSTEM_PROMPT,
     IssueType,
@@ -24,18 +24,13 @@ from course_lib.etl import (
     run_etl,
     ticket_messages,
 )
-from course_lib.layer_experiment import (
+from course_lib.lessons.l07_structured_output.layers import (
     CONTACT_TEXTS,
     Contact,
     contact_messages,
     run_contact_experiment,
 )
-from course_lib.providers.base import Usage
-from course_lib.providers.faulty import FaultyProvider
-from course_lib.providers.scripted import ScriptedProvider
-from course_lib.tokens import count_message_tokens, count_tokens
-from course_lib.validators import ValidationAttempt, ValidationFailedError, parse_output
-from course_lib.widgets.structured import (
+from course_lib.lessons.l07_structured_output.widgets import (
     attempt_budget,
     cumulative_success,
     first_success,
@@ -43,6 +38,11 @@ from course_lib.widgets.structured import (
     success_by_attempt,
     tally_outputs,
 )
+from course_lib.providers.base import Usage
+from course_lib.providers.faulty import FaultyProvider
+from course_lib.providers.scripted import ScriptedProvider
+from course_lib.tokens import count_message_tokens, count_tokens
+from course_lib.validators import ValidationAttempt, ValidationFailedError, parse_output
 
 EMAIL = SupportEmail(
     id="e-1",
@@ -427,7 +427,7 @@ def test_plots_draw_one_bar_per_value():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from course_lib.plots.structured import plot_layer_tallies, plot_success_by_attempt
+    from course_lib.lessons.l07_structured_output.plots import plot_layer_tallies, plot_success_by_attempt
 
     tallies = [tally_outputs(s, ["{}"], Contact, ["x"]) for s in ("a", "b")]
     fig = plot_layer_tallies(tallies)
@@ -444,7 +444,7 @@ def test_plots_draw_one_bar_per_value():
 
 
 def test_the_widget_drives_attempt_budget(capsys):
-    from course_lib.widgets.structured import attempts_widget
+    from course_lib.lessons.l07_structured_output.widgets import attempts_widget
 
     runs = [[attempt(False), attempt(True)]]
     widget = attempts_widget(runs, 4)

@@ -78,7 +78,7 @@ def test_intent_prompt_bugs_fail_with_a_specific_hint(source: str, hint: str) ->
 
 def test_intent_prompt_with_the_libraries_builder_passes() -> None:
     """Another correct shape: the library's own classifier prompt (categories in the system message, JSON)."""
-    from course_lib.routing import classification_messages
+    from course_lib.classify import classification_messages
 
     ns = {"intent_messages": lambda query, categories: classification_messages(query, categories)}
     assert run_check("1.1", ns).status == "passed"

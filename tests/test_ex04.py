@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 
 from exercise_support import assert_fails, assert_stubs_fail, stub
 
-from course_lib.cot import iter_steps as library_iter_steps
 from course_lib.grading import load_exercise
 from course_lib.grading.checks import ex04
+from course_lib.lessons.l04_chain_of_thought.stream import iter_steps as library_iter_steps
 
 WINDOWS = {"defective_product": 90, "changed_mind": 30, "shipping_damage": 14, "other": 30}
 

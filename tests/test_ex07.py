@@ -11,7 +11,7 @@ from exercise_support import StubClass, assert_fails, assert_stubs_fail, stub
 
 from course_lib.grading import load_exercise
 from course_lib.grading.checks import ex07
-from course_lib.layer_experiment import Contact
+from course_lib.lessons.l07_structured_output.layers import Contact
 from course_lib.providers.scripted import ScriptedProvider
 from course_lib.validators import ValidationFailedError, generate_validated
 from course_lib.validators import extract_json as library_extract_json

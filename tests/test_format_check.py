@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from course_lib.format_check import (
+from course_lib.lessons.l03_prompt_fundamentals.format_check import (
     CONDITIONS,
     FORMAT_KINDS,
     NAME_EXAMPLES,

@@ -1,4 +1,4 @@
-"""Tests for course_lib.gigo (answer spread, the lesson's requests and batch) and lesson 01's widget function."""
+"""Tests for course_lib.lessons.l01_gigo.scenario (answer spread, the lesson's requests and batch) and lesson 01's widget function."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from course_lib.banking import BankingPipeline, load_banking_kb, run_batch
-from course_lib.gigo import (
+from course_lib.lessons.l01_gigo.banking import BankingPipeline, load_banking_kb, run_batch
+from course_lib.lessons.l01_gigo.scenario import (
     BANKING_BATCH,
     MONEY_TOPICS,
     OFF_TOPIC,
@@ -17,9 +17,9 @@ from course_lib.gigo import (
     topic_hits,
     vague_request,
 )
+from course_lib.lessons.l01_gigo.widgets import cascade_controls, cascade_shares, cascade_summary
 from course_lib.providers.base import validate_messages
 from course_lib.providers.scripted import ScriptedProvider
-from course_lib.widgets.gigo import cascade_controls, cascade_shares, cascade_summary
 
 KB = load_banking_kb()
 

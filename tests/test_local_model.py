@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from course_lib.cli.record import record_with, register
 from course_lib.providers import local as local_module
 from course_lib.providers.base import ChatResult, ConfigurationError
 from course_lib.providers.local import (
@@ -31,9 +32,8 @@ from course_lib.providers.local import (
     model_path,
     server_ready,
 )
-from course_lib.providers.recordings import RecordingStore
 from course_lib.providers.registry import get_provider
-from course_lib.record import record_with, register
+from course_lib.providers.replay.recordings import RecordingStore
 
 ASK = [{"role": "user", "content": "Name three colors."}]
 
@@ -161,7 +161,8 @@ def test_record_then_replay_gives_the_live_answers(local_server, tmp_path):
     assert summary.entries == 5 and summary.samples == 7 and summary.runs == 1
     assert "length" in {r.finish_reason for r in live}
 
-    replay = get_provider("replay", recordings=path, model=LOCAL_ALIAS)
+    # No model named on either side: recording keys the request under the model replay asks for.
+    replay = get_provider("replay", recordings=path)
     replayed = _session(replay)
     assert [_summary(r) for r in replayed] == [_summary(r) for r in live]
     assert {r.source for r in replayed} == {"recorded"}
@@ -216,7 +217,8 @@ def test_course_record_start_local_runs_a_script(tmp_path, capsys):
     assert "recorded 1 entries (4 samples)" in out
     (entry,) = RecordingStore(into).entries.values()
     assert len(entry.samples) == 4
-    assert entry.request["model"] == LOCAL_ALIAS
+    assert entry.request["model"] == get_provider("replay").model  # what a replay of the script asks for
+    assert entry.provenance.model == LOCAL_ALIAS  # who really answered
 
 
 @pytest.mark.local

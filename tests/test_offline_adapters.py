@@ -11,7 +11,13 @@ from course_lib.providers.offline_adapters import (
     ScriptedAnthropicServer,
     replay_completion_provider,
 )
-from course_lib.providers.recordings import Entry, Provenance, RecordingStore, canonical_request, request_key
+from course_lib.providers.replay.recordings import (
+    Entry,
+    Provenance,
+    RecordingStore,
+    canonical_request,
+    request_key,
+)
 from course_lib.providers.templates import render_chatml
 
 MODEL = "SmolLM2-135M-Instruct"

@@ -1,4 +1,4 @@
-"""Tests for course_lib.orchestrator_memory: the memory-summarisation hook of the orchestrator."""
+"""Tests for course_lib.lessons.l10_cot_orchestrator.memory: the memory-summarisation hook of the orchestrator."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from course_lib.orchestrator import Orchestrator
-from course_lib.orchestrator_memory import (
+from course_lib.lessons.l10_cot_orchestrator.memory import (
     SUMMARY_HEADER,
     StepSummaryCompactor,
     Turn,
@@ -17,6 +16,7 @@ from course_lib.orchestrator_memory import (
     prompt_tokens_per_iteration,
     split_history,
 )
+from course_lib.orchestrator import Orchestrator
 from course_lib.providers.scripted import ScriptedProvider
 from course_lib.steps import SYSTEM_PROMPT, next_step_message, tool_error_message, tool_result_message
 from course_lib.tokens import count_message_tokens

@@ -10,8 +10,8 @@ import pytest
 matplotlib.use("Agg")
 
 from course_lib.conversation import BudgetTooSmallError, trim_to_budget
-from course_lib.plots.conversation import cumulative_tokens, plot_tokens_per_turn
-from course_lib.widgets.conversation import format_window_report, window_report
+from course_lib.lessons.l02_api_request.plots import cumulative_tokens, plot_tokens_per_turn
+from course_lib.lessons.l02_api_request.widgets import format_window_report, window_report
 
 HISTORY = [
     {"role": "system", "content": "Be brief and exact."},
@@ -104,7 +104,7 @@ def test_report_needs_a_user_message() -> None:
 def test_explorer_builds_two_sliders() -> None:
     import ipywidgets as widgets
 
-    from course_lib.widgets.conversation import window_explorer
+    from course_lib.lessons.l02_api_request.widgets import window_explorer
 
     box = window_explorer(HISTORY, plot=False)
     sliders = [w for w in box.children[0].children if isinstance(w, widgets.IntSlider)]

@@ -1,4 +1,4 @@
-"""Tests for lesson 08's plots (course_lib.plots.economics) and widgets (course_lib.widgets.economics)."""
+"""Tests for lesson 08's plots (course_lib.lessons.l08_token_economics.plots) and widgets (course_lib.lessons.l08_token_economics.widgets)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,15 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pytest
 
-from course_lib.plots.economics import budget_burn_down, cost_waterfall, runaway_figure, spend_timeline
-from course_lib.runaway import Incident, Protection, simulate_runaway
-from course_lib.savings import OutputLimit, Scenario, compound_table
-from course_lib.widgets.economics import (
+from course_lib.lessons.l08_token_economics.plots import (
+    budget_burn_down,
+    cost_waterfall,
+    runaway_figure,
+    spend_timeline,
+)
+from course_lib.lessons.l08_token_economics.runaway import Incident, Protection, simulate_runaway
+from course_lib.lessons.l08_token_economics.savings import OutputLimit, Scenario, compound_table
+from course_lib.lessons.l08_token_economics.widgets import (
     WORLDS,
     cost_controls,
     runaway_controls,
@@ -122,7 +127,7 @@ def test_a_step_that_costs_more_is_drawn_upwards():
     scenario = Scenario.for_model(
         "gpt-4o-mini", prompt_tokens=1000, completion_tokens=100, requests_per_day=10
     )
-    from course_lib.savings import ModelRouting
+    from course_lib.lessons.l08_token_economics.savings import ModelRouting
 
     table = compound_table(scenario, [ModelRouting({"gpt-4o": 1.0})])
     ax = cost_waterfall(table)

@@ -1,4 +1,4 @@
-"""Tests for lesson 01's plots (course_lib.plots.gigo)."""
+"""Tests for lesson 01's plots (course_lib.lessons.l01_gigo.plots)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import matplotlib.pyplot as plt
 import pytest
 from matplotlib.figure import Figure
 
-from course_lib.banking import SEED_BASELINE, SEED_SHARES, cascade_economics
-from course_lib.gigo import answer_spread
-from course_lib.plots.gigo import answer_spread_bars, tier_cost_bars
+from course_lib.lessons.l01_gigo.banking import SEED_BASELINE, SEED_SHARES, cascade_economics
+from course_lib.lessons.l01_gigo.plots import answer_spread_bars, tier_cost_bars
+from course_lib.lessons.l01_gigo.scenario import answer_spread
 
 
 @pytest.fixture(autouse=True)

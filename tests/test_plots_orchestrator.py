@@ -6,18 +6,18 @@ import json
 
 import pytest
 
-from course_lib.orchestrator import Orchestrator
-from course_lib.providers.base import ChatResult, Choice, Usage
-from course_lib.providers.faulty import FaultyProvider
-from course_lib.providers.scripted import ScriptedProvider
-from course_lib.retry import RetryPolicy
-from course_lib.widgets.orchestrator import (
+from course_lib.lessons.l10_cot_orchestrator.widgets import (
     describe_event,
     describe_result,
     last_call_usage,
     problem_picker,
     solve_report,
 )
+from course_lib.orchestrator import Orchestrator
+from course_lib.providers.base import ChatResult, Choice, Usage
+from course_lib.providers.faulty import FaultyProvider
+from course_lib.providers.scripted import ScriptedProvider
+from course_lib.retry import RetryPolicy
 
 
 def step(n: int, kind: str, thought: str = "t", **extra: object) -> str:
@@ -134,7 +134,7 @@ def test_plot_run_tokens_draws_bars_running_total_and_comparison():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from course_lib.plots.orchestrator import iteration_labels, plot_run_tokens
+    from course_lib.lessons.l10_cot_orchestrator.plots import iteration_labels, plot_run_tokens
 
     result = run(ANSWERED).run("What is 15% of 240?")
     assert iteration_labels(result) == ["1\ncalculate", "2\nanswer"]

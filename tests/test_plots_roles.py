@@ -1,4 +1,4 @@
-"""Tests for lesson 09's plots (course_lib.plots.roles) and widgets (course_lib.widgets.roles)."""
+"""Tests for lesson 09's plots (course_lib.lessons.l09_role_deep_dives.plots) and widgets (course_lib.lessons.l09_role_deep_dives.widgets)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,22 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pytest
 
-from course_lib.plots.roles import fanout_timeline, hit_rate_plot, latency_histogram, value_curves, vram_bars
-from course_lib.roi import BuildOption
-from course_lib.vram import vram_table
-from course_lib.widgets.roles import ROLES, role_card, role_picker, vram_controls, vram_report
+from course_lib.lessons.l09_role_deep_dives.plots import (
+    fanout_timeline,
+    hit_rate_plot,
+    latency_histogram,
+    value_curves,
+    vram_bars,
+)
+from course_lib.lessons.l09_role_deep_dives.roi import BuildOption
+from course_lib.lessons.l09_role_deep_dives.vram import vram_table
+from course_lib.lessons.l09_role_deep_dives.widgets import (
+    ROLES,
+    role_card,
+    role_picker,
+    vram_controls,
+    vram_report,
+)
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""Tests for lesson 05's plots and widget reports (course_lib.plots.voting, course_lib.widgets.voting)."""
+"""Tests for lesson 05's plots and widget reports (course_lib.lessons.l05_self_consistency.plots, course_lib.lessons.l05_self_consistency.widgets)."""
 
 from __future__ import annotations
 
@@ -9,16 +9,21 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pytest
 
-from course_lib.plots.voting import (
+from course_lib.lessons.l05_self_consistency.plots import (
     answer_shares,
     plot_question_curves,
     plot_vote_curve,
     plot_vote_distributions,
 )
-from course_lib.providers.scope import current_sample
+from course_lib.lessons.l05_self_consistency.vote_eval import QuestionPool, vote_curve
+from course_lib.lessons.l05_self_consistency.widgets import (
+    gate_report,
+    gate_widget,
+    triage_report,
+    triage_widget,
+)
+from course_lib.providers.replay.scope import current_sample
 from course_lib.providers.scripted import ScriptedProvider
-from course_lib.vote_eval import QuestionPool, vote_curve
-from course_lib.widgets.voting import gate_report, gate_widget, triage_report, triage_widget
 
 POOLS = [
     QuestionPool(question="easy", gold="a", answers=["a"] * 9 + ["b"] * 2, tokens=[10] * 11),

@@ -13,14 +13,14 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from course_lib.conversation import BudgetTooSmallError
-from course_lib.pr_budget import (
+from course_lib.lessons.l06_agent_loop.pr_budget import (
     FINAL_REQUEST,
     SEQUENTIAL_SYSTEM,
     map_reduce_latency,
     run_sequential,
     whole_pr_messages,
 )
-from course_lib.pr_review import (
+from course_lib.lessons.l06_agent_loop.pr_review import (
     FileReview,
     cross_file_patterns,
     file_message,
@@ -29,7 +29,7 @@ from course_lib.pr_review import (
     review_pr,
     select_findings,
 )
-from course_lib.pr_synthetic import ISSUE_KINDS, synthetic_pr
+from course_lib.lessons.l06_agent_loop.pr_synthetic import ISSUE_KINDS, synthetic_pr
 from course_lib.providers.scripted import ScriptedProvider
 from course_lib.tokens import count_message_tokens
 
@@ -325,8 +325,8 @@ def test_plots_of_growth_and_budgets() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from course_lib.plots.agents import plot_context_growth, plot_strategy_budget
-    from course_lib.pr_budget import StrategyTokens
+    from course_lib.lessons.l06_agent_loop.plots import plot_context_growth, plot_strategy_budget
+    from course_lib.lessons.l06_agent_loop.pr_budget import StrategyTokens
 
     fig = plot_context_growth({"a": [1, 2, 3], "b": [1, 1, 1]}, windows={"w": 2})
     left, right = fig.axes
@@ -344,7 +344,7 @@ def test_plots_of_growth_and_budgets() -> None:
 
 
 def test_loop_budget_report_and_widget() -> None:
-    from course_lib.widgets.agents import loop_budget_report, loop_budget_widget
+    from course_lib.lessons.l06_agent_loop.widgets import loop_budget_report, loop_budget_widget
 
     text = loop_budget_report(FEW, REPLIES, title="T", max_iterations=3, working_limit=1, window=None)
     first, full, tiered = text.splitlines()

@@ -8,16 +8,16 @@ matplotlib.use("Agg")
 
 import pytest
 
-from course_lib.format_check import FormatSummary
-from course_lib.plots.prompting import plot_fewshot_cost, plot_format_consistency
-from course_lib.retrieval import LabeledExample, Retrieved, fewshot_messages
-from course_lib.tokens import count_message_tokens, count_tokens
-from course_lib.widgets.prompting import (
+from course_lib.lessons.l03_prompt_fundamentals.format_check import FormatSummary
+from course_lib.lessons.l03_prompt_fundamentals.plots import plot_fewshot_cost, plot_format_consistency
+from course_lib.lessons.l03_prompt_fundamentals.widgets import (
     fewshot_k_report,
     fewshot_k_widget,
     fewshot_request_cost,
     fewshot_token_curve,
 )
+from course_lib.retrieval import LabeledExample, Retrieved, fewshot_messages
+from course_lib.tokens import count_message_tokens, count_tokens
 
 EXAMPLES = [
     LabeledExample(id=f"e{i}", text=f"Clause number {i} about rent and repairs of the flat.", label=label)

@@ -20,18 +20,18 @@ import httpx2
 import openai
 import pytest
 
-from course_lib.providers import recordings as recordings_module
+from course_lib.cli.record import RecordSummary, merge_run, record_target, record_with, register
 from course_lib.providers.local import free_port
 from course_lib.providers.openai_adapter import OpenAIProvider
-from course_lib.providers.recorder import RecordingTransport
-from course_lib.providers.recordings import (
+from course_lib.providers.replay import recordings as recordings_module
+from course_lib.providers.replay.recorder import RecordingTransport
+from course_lib.providers.replay.recordings import (
     RecordingStore,
     SecretInRecordingError,
     canonical_request,
     request_key,
 )
-from course_lib.providers.replay import ReplayTransport
-from course_lib.record import RecordSummary, merge_run, record_target, record_with, register
+from course_lib.providers.replay.transport import ReplayTransport
 
 KEY = "sk-" + "test-0123456789abcdefghijklmnop"  # built at run time: no key-shaped text in the repo
 HI = [{"role": "user", "content": "hi"}]

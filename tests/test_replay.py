@@ -13,22 +13,22 @@ import pytest
 from course_lib.providers.base import BadRequestError, ConfigurationError, RateLimitError
 from course_lib.providers.faulty import FaultSchedule, faulty_handler
 from course_lib.providers.openai_adapter import OpenAIProvider
-from course_lib.providers.recordings import (
+from course_lib.providers.registry import get_provider, provider_config
+from course_lib.providers.replay.recordings import (
     RecordingStore,
     SecretInRecordingError,
     canonical_request,
     request_key,
 )
-from course_lib.providers.registry import get_provider, provider_config
-from course_lib.providers.replay import (
+from course_lib.providers.replay.responses import embedding_sample
+from course_lib.providers.replay.scope import sample_scope
+from course_lib.providers.replay.transport import (
     REPLAY_BASE_URL,
     LatencyModel,
     ReplayExhaustedError,
     ReplayMissError,
     ReplayTransport,
 )
-from course_lib.providers.responses import embedding_sample
-from course_lib.providers.scope import sample_scope
 from course_lib.retry import RetryPolicy
 
 Q = [{"role": "system", "content": "Answer briefly."}, {"role": "user", "content": "Pick a colour."}]
@@ -82,7 +82,7 @@ def recordings(tmp_path):
         [[0.25, -0.5, 1.0], [0.0, 0.125, -1.5]], model="text-embedding-3-small", inputs=texts
     )
     canon = canonical_request("embeddings", {"model": "text-embedding-3-small", "input": texts})
-    from course_lib.providers.recordings import Entry, Provenance
+    from course_lib.providers.replay.recordings import Entry, Provenance
 
     store.put(
         Entry(
@@ -241,7 +241,7 @@ def test_store_refuses_keys_and_auth_headers(tmp_path):
 
 
 def test_packaged_recordings_hold_no_secrets_and_valid_provenance():
-    from course_lib.providers.recordings import RECORDINGS_DIR, SECRET_PATTERNS
+    from course_lib.providers.replay.recordings import RECORDINGS_DIR, SECRET_PATTERNS
 
     for path in RECORDINGS_DIR.glob("*.jsonl"):
         text = path.read_text(encoding="utf-8")
@@ -352,7 +352,7 @@ def test_empty_prompt_is_a_clear_error(recordings):
 
 def test_raw_completions_replay_through_the_completion_adapter(tmp_path):
     from course_lib.providers.completion_adapter import CompletionProvider
-    from course_lib.providers.recordings import Entry, Provenance
+    from course_lib.providers.replay.recordings import Entry, Provenance
     from course_lib.providers.templates import render_chatml
 
     prompt = render_chatml(Q, add_generation_prompt=True)
@@ -395,7 +395,7 @@ def test_completion_adapter_reports_replay_provenance(tmp_path):
     import httpx2
 
     from course_lib.providers.completion_adapter import CompletionProvider
-    from course_lib.providers.recordings import Entry, Provenance
+    from course_lib.providers.replay.recordings import Entry, Provenance
     from course_lib.providers.templates import render_chatml
 
     prompt = render_chatml(Q, add_generation_prompt=True)
@@ -415,7 +415,7 @@ def test_completion_adapter_reports_replay_provenance(tmp_path):
 
 
 def test_a_request_two_files_answer_differently_is_ambiguous(tmp_path):
-    from course_lib.providers.replay import ReplayAmbiguousError
+    from course_lib.providers.replay.transport import ReplayAmbiguousError
 
     for name, text in (("a", "red"), ("b", "blue"), ("c", "red")):
         store = RecordingStore(tmp_path / f"{name}.jsonl")
@@ -431,7 +431,7 @@ def test_a_request_two_files_answer_differently_is_ambiguous(tmp_path):
 
 def test_each_lesson_replays_from_its_own_file_without_ambiguity():
     """Lessons name their recordings file; within one file every key is unique by construction."""
-    from course_lib.providers.recordings import RECORDINGS_DIR
+    from course_lib.providers.replay.recordings import RECORDINGS_DIR
 
     for path in sorted(RECORDINGS_DIR.glob("*.jsonl")):
         assert not ReplayTransport(path).conflicts, path.name

@@ -1,4 +1,4 @@
-"""Tests for course_lib.roi: support automation ROI and build vs buy over time."""
+"""Tests for course_lib.lessons.l09_role_deep_dives.roi: support automation ROI and build vs buy over time."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from course_lib.roi import (
+from course_lib.lessons.l09_role_deep_dives.roi import (
     Automation,
     BuildOption,
     SupportLoad,

@@ -8,19 +8,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from course_lib.providers.base import ChatResult, Choice, Usage
-from course_lib.providers.scripted import ScriptedProvider
-from course_lib.routing import (
+from course_lib.classify import (
     Classification,
     ProviderClassifier,
-    RouteResult,
-    Rule,
-    RuleTier,
-    TieredRouter,
     classification_messages,
     parse_classification,
-    summarize_tiers,
 )
+from course_lib.providers.base import ChatResult, Choice, Usage
+from course_lib.providers.scripted import ScriptedProvider
+from course_lib.routing import RouteResult, Rule, RuleTier, TieredRouter, summarize_tiers
 
 CATS = ["BALANCE", "CARD", "CARD_LOST", "FRAUD", "OTHER"]
 PRICE = {"small-model": 0.001, "large-model": 0.01, "clf-model": 0.0001}

@@ -1,12 +1,10 @@
-"""Tests for course_lib.runaway: the 3 am runaway replayed with and without guards."""
+"""Tests for course_lib.lessons.l08_token_economics.runaway: the 3 am runaway replayed with and without guards."""
 
 from __future__ import annotations
 
 import pytest
 
-from course_lib.providers.base import ChatResult, Choice, Usage
-from course_lib.providers.scripted import ScriptedProvider
-from course_lib.runaway import (
+from course_lib.lessons.l08_token_economics.runaway import (
     DONE_MARKER,
     Incident,
     Protection,
@@ -17,6 +15,8 @@ from course_lib.runaway import (
     stuck_agent_provider,
     stuck_draft,
 )
+from course_lib.providers.base import ChatResult, Choice, Usage
+from course_lib.providers.scripted import ScriptedProvider
 from course_lib.tokens import count_message_tokens
 
 BREAKER_ONLY = Protection(rate_limit_per_min=None, anomaly_threshold=None, respond_after_s=None)

@@ -1,4 +1,4 @@
-"""Tests for course_lib.savings: the five optimisations and their compound table."""
+"""Tests for course_lib.lessons.l08_token_economics.savings: the five optimisations and their compound table."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from course_lib.cost import load_prices, price_of
-from course_lib.savings import (
+from course_lib.lessons.l08_token_economics.savings import (
     ORDER,
     Batching,
     Compression,

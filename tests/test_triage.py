@@ -1,4 +1,4 @@
-"""Tests for the triage pipeline and its review queue (course_lib.triage, course_lib.review)."""
+"""Tests for the triage pipeline and its review queue (course_lib.lessons.l05_self_consistency.triage, course_lib.review)."""
 
 from __future__ import annotations
 
@@ -6,19 +6,19 @@ import asyncio
 
 import pytest
 
-from course_lib.providers.base import RateLimitError, ServerError
-from course_lib.providers.scope import current_sample
-from course_lib.providers.scripted import ScriptedProvider
-from course_lib.quorum import GatePolicy
-from course_lib.review import ReviewQueue
-from course_lib.tokens import count_message_tokens
-from course_lib.triage import (
+from course_lib.lessons.l05_self_consistency.triage import (
     ESCALATE,
     TriagePipeline,
     extract_triage_label,
     find_red_flags,
     triage_messages,
 )
+from course_lib.providers.base import RateLimitError, ServerError
+from course_lib.providers.replay.scope import current_sample
+from course_lib.providers.scripted import ScriptedProvider
+from course_lib.quorum import GatePolicy
+from course_lib.review import ReviewQueue
+from course_lib.tokens import count_message_tokens
 
 
 def scripted(levels):

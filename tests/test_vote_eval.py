@@ -1,4 +1,4 @@
-"""Tests for measuring self-consistency from recorded pools (course_lib.vote_eval)."""
+"""Tests for measuring self-consistency from recorded pools (course_lib.lessons.l05_self_consistency.vote_eval)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course_lib.providers.base import ChatResult, Choice, TokenLogprob, Usage
-from course_lib.providers.scope import current_sample
-from course_lib.providers.scripted import ScriptedProvider
-from course_lib.quorum import GatePolicy
-from course_lib.vote_eval import (
+from course_lib.lessons.l05_self_consistency.vote_eval import (
     QUIZ,
     QuestionPool,
     QuizItem,
@@ -25,6 +21,10 @@ from course_lib.vote_eval import (
     quiz_messages,
     vote_curve,
 )
+from course_lib.providers.base import ChatResult, Choice, TokenLogprob, Usage
+from course_lib.providers.replay.scope import current_sample
+from course_lib.providers.scripted import ScriptedProvider
+from course_lib.quorum import GatePolicy
 
 
 def pool(answers, gold="a", confidences=(), tokens=()):

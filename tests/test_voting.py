@@ -11,7 +11,7 @@ import time
 import pytest
 
 from course_lib.providers.base import BaseProvider, ChatResult, Choice, RateLimitError, TokenLogprob, Usage
-from course_lib.providers.scope import current_sample
+from course_lib.providers.replay.scope import current_sample
 from course_lib.providers.scripted import ScriptedProvider
 from course_lib.voting import (
     GatePolicy,
@@ -212,8 +212,8 @@ def test_labels_restrict_the_answers():
 def test_replay_transport_gives_each_sample_its_recording(tmp_path):
     """End to end through the official SDK: sample i gets recorded sample i, in parallel, every run."""
     from course_lib.providers.openai_adapter import OpenAIProvider
-    from course_lib.providers.recordings import RecordingStore
-    from course_lib.providers.replay import LatencyModel, ReplayTransport
+    from course_lib.providers.replay.recordings import RecordingStore
+    from course_lib.providers.replay.transport import LatencyModel, ReplayTransport
 
     path = tmp_path / "votes.jsonl"
     store = RecordingStore(path)

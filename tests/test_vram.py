@@ -1,4 +1,4 @@
-"""Tests for course_lib.vram: weights by precision, KV cache, overhead, GPU counts."""
+"""Tests for course_lib.lessons.l09_role_deep_dives.vram: weights by precision, KV cache, overhead, GPU counts."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from course_lib.vram import (
+from course_lib.lessons.l09_role_deep_dives.vram import (
     GPUS,
     MODELS,
     Gpu,

@@ -3,8 +3,7 @@
 Anthropic's Messages API differs from OpenAI's chat format in ways business code should never see: the
 system prompt is a separate ``system=`` field, turns must alternate, ``max_tokens`` is required, usage
 counts cached prompt tokens separately, and the stop reasons have other names. This adapter does each
-translation in one place. The SDK is an optional extra (``pip install 'course-lib[anthropic]'``) and is
-imported only when an :class:`AnthropicProvider` is built.
+translation in one place. The SDK is a core dependency, imported only when an :class:`AnthropicProvider` is built.
 """
 
 from __future__ import annotations
@@ -71,7 +70,7 @@ def _anthropic() -> Any:
         import anthropic
     except ImportError as exc:
         raise MissingDependencyError(
-            "the Anthropic adapter needs the 'anthropic' package: pip install 'course-lib[anthropic]'"
+            "the Anthropic adapter needs the 'anthropic' package, a dependency of the course: pip install -e ."
         ) from exc
     return anthropic
 

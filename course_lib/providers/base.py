@@ -14,29 +14,53 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+__all__ = [
+    "ANSWER_PARAMS",
+    "KNOWN_PARAMS",
+    "BadRequestError",
+    "BaseProvider",
+    "ChatResult",
+    "Choice",
+    "ConfigurationError",
+    "Message",
+    "ProviderError",
+    "ProviderTimeout",
+    "RateLimitError",
+    "Role",
+    "ServerError",
+    "StreamChunk",
+    "TokenLogprob",
+    "Usage",
+    "check_params",
+    "provider_label",
+    "validate_messages",
+]
+
 Role = Literal["system", "user", "assistant", "tool", "developer"]
 Message = Mapping[str, Any]
 """A chat message: at least ``role`` and ``content`` (OpenAI's shape)."""
 
-#: Sampling parameters a provider understands; anything else is rejected with a clear error.
-KNOWN_PARAMS = frozenset(
-    {
-        "temperature",
-        "top_p",
-        "max_tokens",
-        "n",
-        "stop",
-        "seed",
-        "response_format",
-        "tools",
-        "tool_choice",
-        "logprobs",
-        "top_logprobs",
-        "timeout",
-        "presence_penalty",
-        "frequency_penalty",
-    }
+#: Request parameters that change the answer: the one list that request keys (replay, the prompt cache)
+#: are built from.
+ANSWER_PARAMS: tuple[str, ...] = (
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "n",
+    "stop",
+    "seed",
+    "response_format",
+    "tools",
+    "tool_choice",
+    "logprobs",
+    "top_logprobs",
+    "presence_penalty",
+    "frequency_penalty",
 )
+
+#: Parameters a provider understands (the answer-changing ones and ``timeout``); anything else is
+#: rejected with a clear error.
+KNOWN_PARAMS = frozenset((*ANSWER_PARAMS, "timeout"))
 
 
 class Usage(BaseModel):
@@ -186,6 +210,13 @@ def validate_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
     if not any(str(m.get("content") or "").strip() for m in out):
         raise ValueError("every message is empty: the prompt has nothing for the model to answer")
     return out
+
+
+def provider_label(provider: Any) -> str:
+    """``name:model`` of a provider (or its class name), for logs, metrics and failover reports."""
+    name = getattr(provider, "name", type(provider).__name__)
+    model = getattr(provider, "model", "")
+    return f"{name}:{model}" if model else str(name)
 
 
 def check_params(params: Mapping[str, Any]) -> dict[str, Any]:

@@ -25,6 +25,13 @@ from .base import (
     ServerError,
 )
 
+__all__ = [
+    "FAULTS",
+    "FaultSchedule",
+    "FaultyProvider",
+    "faulty_handler",
+]
+
 FAULTS = ("ok", "rate_limit", "timeout", "server_error", "bad_request", "malformed", "slow")
 
 

@@ -45,7 +45,7 @@ class ReplayCompletionProvider(CompletionProvider):
     """A raw-completion provider answered from recordings; ``source`` says recorded or scripted (lesson 02)."""
 
     transport: Any = None
-    """The :class:`~course_lib.providers.replay.ReplayTransport` behind this provider."""
+    """The :class:`~course_lib.providers.replay.transport.ReplayTransport` behind this provider."""
 
     def complete(self, messages: Sequence[Message], **params: Any) -> ChatResult:
         """Render, complete from the recordings, and label the answer with its provenance."""
@@ -79,7 +79,7 @@ def replay_completion_provider(
     ``recordings`` is a lesson name (``"02_api_request"``), a path, or a list of them; ``template`` the
     chat template name (``chatml``, ``llama3`` …); ``options`` go to :class:`CompletionProvider`.
     """
-    from .replay import REPLAY_BASE_URL, ReplayTransport
+    from course_lib.providers.replay.transport import REPLAY_BASE_URL, ReplayTransport
 
     replay = ReplayTransport(recordings)
 

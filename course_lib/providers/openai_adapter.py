@@ -35,6 +35,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..retry import RetryPolicy
 
 
+__all__ = [
+    "OpenAIProvider",
+    "translate_error",
+]
+
+
 def _retry_after(headers: Any) -> float | None:
     if headers is None:
         return None
@@ -300,7 +306,7 @@ class _StreamAssembler:
         usage = _usage(self.usage, self.headers)
         if self.usage is None and self.request.get("messages"):
             # Some servers (llama.cpp) send no usage in streams: count it with tiktoken, marked computed.
-            from .responses import computed_usage
+            from course_lib.providers.replay.responses import computed_usage
 
             counted = computed_usage(
                 {"choices": [{"message": {"content": c.text}} for c in choices]},

@@ -16,6 +16,14 @@ from typing import Any
 from ..tokens import count_message_tokens, count_tokens
 from .base import BaseProvider, ChatResult, Choice, Message, Usage, check_params, validate_messages
 
+__all__ = [
+    "Call",
+    "Reply",
+    "Responder",
+    "ScriptExhaustedError",
+    "ScriptedProvider",
+]
+
 Reply = str | ChatResult | BaseException
 Responder = Callable[[list[dict[str, Any]], dict[str, Any]], Reply]
 

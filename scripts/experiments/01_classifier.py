@@ -9,10 +9,10 @@ answers. Run under recording:
         python scripts/experiments/01_classifier.py
 """
 
-from course_lib.banking import load_banking_kb
-from course_lib.gigo import BANKING_BATCH
+from course_lib.classify import classification_messages, parse_classification
+from course_lib.lessons.l01_gigo.banking import load_banking_kb
+from course_lib.lessons.l01_gigo.scenario import BANKING_BATCH
 from course_lib.providers.registry import get_provider
-from course_lib.routing import classification_messages, parse_classification
 
 PARAMS = {"temperature": 0, "max_tokens": 30}
 

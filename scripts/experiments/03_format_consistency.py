@@ -2,7 +2,7 @@
 
 Three prompting conditions (plain zero-shot, zero-shot with a format rule, few-shot with three
 examples) × five sentences × 8 samples at temperature 0.7 = 40 answers per condition, each sorted
-into a shape by ``course_lib.format_check.classify_format``.
+into a shape by ``course_lib.lessons.l03_prompt_fundamentals.format_check.classify_format``.
 
 Record the answers from the local model (the server must be running, see ``course serve-local``)::
 
@@ -20,7 +20,7 @@ import json
 import sys
 from pathlib import Path
 
-from course_lib.format_check import run_format_experiment, summarise
+from course_lib.lessons.l03_prompt_fundamentals.format_check import run_format_experiment, summarise
 from course_lib.providers.registry import get_provider
 
 MODEL = "SmolLM2-135M-Instruct"

@@ -1,6 +1,6 @@
 """Self-consistency on SmolLM2-135M-Instruct: single-sample vs majority vs weighted vote accuracy by N (lesson 05).
 
-Twelve easy quiz questions with known answers (``course_lib.vote_eval.QUIZ``), 21 samples each at
+Twelve easy quiz questions with known answers (``course_lib.lessons.l05_self_consistency.vote_eval.QUIZ``), 21 samples each at
 temperature 0.7 with token logprobs. The votes for N = 1, 3, 5, 7, 11 are computed afterwards by
 drawing N of the 21 recorded samples, 400 seeded draws per question, without replacement.
 
@@ -20,8 +20,8 @@ import json
 import sys
 from pathlib import Path
 
+from course_lib.lessons.l05_self_consistency.vote_eval import collect_pools, pool_accuracy, vote_curve
 from course_lib.providers.registry import get_provider
-from course_lib.vote_eval import collect_pools, pool_accuracy, vote_curve
 
 MODEL = "SmolLM2-135M-Instruct"
 SAMPLES = 21

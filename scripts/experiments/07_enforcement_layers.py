@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from course_lib.layer_experiment import Contact, run_contact_experiment
+from course_lib.lessons.l07_structured_output.layers import Contact, run_contact_experiment
 from course_lib.providers.registry import get_provider
 
 MODEL = "SmolLM2-135M-Instruct"
@@ -22,7 +22,7 @@ MAX_ATTEMPTS = 4
 
 def report(provider: Any) -> None:
     """Run the experiment through ``provider`` and print its figures."""
-    from course_lib.widgets.structured import (
+    from course_lib.lessons.l07_structured_output.widgets import (
         attempt_budget,
         repeated_retries,
         success_by_attempt,

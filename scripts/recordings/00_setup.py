@@ -1,6 +1,6 @@
 """Scripted recordings of lesson 00 (labelled ``scripted``: written by the course, not by a model)."""
 
-from course_lib.providers.recordings import RecordingStore
+from course_lib.providers.replay.recordings import RecordingStore
 
 store = RecordingStore("00_setup")
 SYSTEM = "You are a concise assistant for software engineers."

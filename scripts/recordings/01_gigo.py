@@ -2,7 +2,7 @@
 
 They show what the seed says a capable small model (the intent classifier, ``gpt-4o-mini``) and a
 large model (``gpt-4o``) do in the tiered banking pipeline. The requests are exactly the ones the
-pipeline sends: the script runs :class:`~course_lib.banking.BankingPipeline` on the lesson's batch
+pipeline sends: the script runs :class:`~course_lib.lessons.l01_gigo.banking.BankingPipeline` on the lesson's batch
 against scripted providers and stores each call it made.
 
     python scripts/recordings/01_gigo.py
@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import json
 
-from course_lib.banking import BankingPipeline, run_batch
-from course_lib.gigo import BANKING_BATCH
-from course_lib.providers.recordings import RecordingStore
+from course_lib.lessons.l01_gigo.banking import BankingPipeline, run_batch
+from course_lib.lessons.l01_gigo.scenario import BANKING_BATCH
+from course_lib.providers.replay.recordings import RecordingStore
 from course_lib.providers.scripted import ScriptedProvider
 
 SMALL, LARGE = "gpt-4o-mini", "gpt-4o"

@@ -3,13 +3,13 @@
 "Money not showing" is sent 16 times in each of three forms, at the same temperature: raw, as the
 seed's bad architecture sends it; classified (BALANCE) with the three best-matching policies
 injected, as the banking pipeline sends it; and classified with only the best policy. The lesson
-measures how far each set of answers spreads (course_lib.gigo.answer_spread).
+measures how far each set of answers spreads (course_lib.lessons.l01_gigo.scenario.answer_spread).
 
     COURSE_PROVIDER=record COURSE_RECORD_UPSTREAM=local COURSE_RECORD_TO=01_gigo \\
         python scripts/recordings/01_gigo_local.py
 """
 
-from course_lib.gigo import answer_spread, grounded_request, vague_request
+from course_lib.lessons.l01_gigo.scenario import answer_spread, grounded_request, vague_request
 from course_lib.providers.registry import get_provider
 
 SAMPLES = 16

@@ -8,7 +8,7 @@ scripted provider, so the recorded messages are exactly what the lesson sends.
 """
 
 from course_lib.conversation import Conversation
-from course_lib.providers.recordings import RecordingStore
+from course_lib.providers.replay.recordings import RecordingStore
 from course_lib.providers.scripted import ScriptedProvider
 
 MODEL = "gpt-4o-mini"

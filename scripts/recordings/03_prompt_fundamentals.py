@@ -9,7 +9,7 @@ Real answers of the small local model are recorded by ``03_prompt_fundamentals_l
 
 from course_lib.prompt_files import load_prompt
 from course_lib.prompts import SystemPrompt, few_shot_messages, zero_shot
-from course_lib.providers.recordings import RecordingStore
+from course_lib.providers.replay.recordings import RecordingStore
 
 store = RecordingStore("03_prompt_fundamentals")
 

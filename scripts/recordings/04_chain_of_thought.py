@@ -8,15 +8,10 @@ lesson calls, so the replay keys match.
 
 import json
 
-from course_lib.cot import (
-    COMPARISONS,
-    RefundOrder,
-    cot_messages,
-    direct_messages,
-    refund_messages,
-    stream_messages,
-)
-from course_lib.providers.recordings import RecordingStore
+from course_lib.cot import COMPARISONS, cot_messages, direct_messages
+from course_lib.lessons.l04_chain_of_thought.refund import RefundOrder, refund_messages
+from course_lib.lessons.l04_chain_of_thought.stream import stream_messages
+from course_lib.providers.replay.recordings import RecordingStore
 
 MODEL = "gpt-4o-mini"
 store = RecordingStore("04_chain_of_thought")

@@ -10,8 +10,8 @@ delete the file's recorded entries to record everything afresh.
 """
 
 from course_lib.cot import COMPARISONS, cot_messages, direct_messages, tally_answers
-from course_lib.providers.recordings import RecordingStore, canonical_request, request_key
 from course_lib.providers.registry import get_provider
+from course_lib.providers.replay.recordings import RecordingStore, canonical_request, request_key
 
 MODEL = "SmolLM2-135M-Instruct"
 SAMPLES = 8

@@ -10,9 +10,9 @@ messages and parameters it sent are copied into the recording.
 
 from __future__ import annotations
 
-from course_lib.providers.recordings import RecordingStore
+from course_lib.lessons.l05_self_consistency.triage import TriagePipeline, find_red_flags
+from course_lib.providers.replay.recordings import RecordingStore
 from course_lib.providers.scripted import ScriptedProvider
-from course_lib.triage import TriagePipeline, find_red_flags
 from course_lib.voting import self_consistency
 
 MODEL = "gpt-4o-mini"

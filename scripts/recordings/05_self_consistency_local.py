@@ -11,9 +11,9 @@ Records two things; the quiz pools themselves are recorded by ``scripts/experime
   a model that rarely answers in the requested format.
 """
 
+from course_lib.lessons.l05_self_consistency.triage import TriagePipeline
+from course_lib.lessons.l05_self_consistency.vote_eval import QUIZ, collect_pools
 from course_lib.providers.registry import get_provider
-from course_lib.triage import TriagePipeline
-from course_lib.vote_eval import QUIZ, collect_pools
 
 TEMPERATURE_DEMO = [
     item for item in QUIZ if item.question in ("What is 4 times 3?", "Is water wet? Answer yes or no.")

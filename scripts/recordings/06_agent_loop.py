@@ -19,10 +19,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from course_lib.lessons.l06_agent_loop.pr_review import review_pr
+from course_lib.lessons.l06_agent_loop.pr_synthetic import ISSUE_KINDS, PRFile, synthetic_pr
 from course_lib.orchestrator import Orchestrator
-from course_lib.pr_review import review_pr
-from course_lib.pr_synthetic import ISSUE_KINDS, PRFile, synthetic_pr
-from course_lib.providers.recordings import RecordingStore
+from course_lib.providers.replay.recordings import RecordingStore
 from course_lib.providers.scripted import ScriptedProvider
 
 NAME = "06_agent_loop"

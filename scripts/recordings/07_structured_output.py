@@ -4,7 +4,7 @@ The answers are written by the course to show what the seed describes a large mo
 emails validate at once, some need one correction (a number where a string was asked for, a relative
 date counted forwards, an issue type outside the list), and one cannot be fixed by any model because
 the email has no order number. The requests are exactly those the pipeline sends: the script runs
-:func:`course_lib.etl.extract_ticket` against a scripted provider and stores each call it received.
+:func:`course_lib.lessons.l07_structured_output.etl.extract_ticket` against a scripted provider and stores each call it received.
 
     python scripts/recordings/07_structured_output.py
 """
@@ -14,8 +14,8 @@ from __future__ import annotations
 import contextlib
 import json
 
-from course_lib.etl import SAMPLE_EMAILS, extract_ticket
-from course_lib.providers.recordings import RecordingStore
+from course_lib.lessons.l07_structured_output.etl import SAMPLE_EMAILS, extract_ticket
+from course_lib.providers.replay.recordings import RecordingStore
 from course_lib.providers.scripted import ScriptedProvider
 from course_lib.validators import ValidationFailedError
 

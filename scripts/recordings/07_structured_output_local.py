@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from course_lib.layer_experiment import CONTACT_TEXTS, JSON_MODE, contact_messages
+from course_lib.lessons.l07_structured_output.layers import CONTACT_TEXTS, JSON_MODE, contact_messages
 from course_lib.providers.registry import get_provider
 
 MODEL = "SmolLM2-135M-Instruct"

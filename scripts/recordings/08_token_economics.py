@@ -5,15 +5,15 @@
 Two requests, priced in the lesson with their real token counts:
 
 1. the seed's "typical request": summarise a 5,000-word article with GPT-4 (``max_tokens=500``);
-2. one step of the 3 am runaway: the refunds agent's request from :mod:`course_lib.runaway`, whose
+2. one step of the 3 am runaway: the refunds agent's request from :mod:`course_lib.lessons.l08_token_economics.runaway`, whose
    long draft is cut at ``max_tokens=2000`` (``finish_reason="length"``), so the loop never sees
    its final answer. The lesson replays the rest of the incident with the same scripted draft.
 
 The article text below must stay identical to the one the lesson builds.
 """
 
-from course_lib.providers.recordings import RecordingStore
-from course_lib.runaway import agent_messages, stuck_draft
+from course_lib.lessons.l08_token_economics.runaway import agent_messages, stuck_draft
+from course_lib.providers.replay.recordings import RecordingStore
 from course_lib.tokens import count_message_tokens
 
 MODEL = "gpt-4"

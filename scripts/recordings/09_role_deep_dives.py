@@ -14,7 +14,7 @@ and retries behave like real calls while every number the lesson prints comes fr
 The message texts below must stay identical to the ones the lesson sends.
 """
 
-from course_lib.providers.recordings import RecordingStore
+from course_lib.providers.replay.recordings import RecordingStore
 
 MODEL = "gpt-4o-mini"
 store = RecordingStore("09_role_deep_dives")

@@ -17,9 +17,9 @@ from __future__ import annotations
 import json
 
 from course_lib.calculator import format_number, safe_eval
+from course_lib.lessons.l10_cot_orchestrator.memory import StepSummaryCompactor
 from course_lib.orchestrator import Orchestrator
-from course_lib.orchestrator_memory import StepSummaryCompactor
-from course_lib.providers.recordings import RecordingStore
+from course_lib.providers.replay.recordings import RecordingStore
 from course_lib.providers.scripted import ScriptedProvider
 
 MODEL = "gpt-4o"  # not the replay default, so these never answer the cot-orchestrator command's requests

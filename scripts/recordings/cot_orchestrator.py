@@ -15,11 +15,11 @@ import sys
 from pathlib import Path
 
 from course_lib.orchestrator import Orchestrator
-from course_lib.providers.recordings import RecordingStore, resolve_recordings
-from course_lib.providers.registry import DEFAULT_MODELS
+from course_lib.providers.kinds import load_kinds
+from course_lib.providers.replay.recordings import RecordingStore, resolve_recordings
 from course_lib.providers.scripted import ScriptedProvider
 
-MODEL = DEFAULT_MODELS["replay"]
+MODEL = load_kinds()["replay"].default_model
 NOTE = (
     "Scripted by the course to show the orchestrator's loop (steps, calculator results, one "
     "self-correction); not a model's output."

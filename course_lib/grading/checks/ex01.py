@@ -14,7 +14,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from ...banking import TierCost, cascade_economics, load_banking_kb
+from course_lib.lessons.l01_gigo.banking import TierCost, cascade_economics, load_banking_kb
+
 from ...providers.base import validate_messages
 from . import (
     CheckFailed,

@@ -1,0 +1,3 @@
+"""The command-line tools: ``course`` (``main``: grade, record, serve-local, doctor) and ``cot-orchestrator`` (``cot``)."""
+
+__all__: list[str] = []

@@ -1,0 +1,6 @@
+"""Lesson 03, Prompt fundamentals: the lesson's own code (the format-consistency experiment (``format_check``), ``plots`` and ``widgets``).
+
+Notebook ``notebooks/03_prompt_fundamentals.ipynb`` imports from these modules; nothing in the reusable core imports them.
+"""
+
+__all__: list[str] = []

@@ -1,0 +1,339 @@
+# %% [markdown]
+# # 01 · Garbage in, garbage out
+#
+# **Objectives**
+# - Treat a model call as a *stochastic function* of its input: sample one request many times and measure
+#   how far the answers spread.
+# - See what a vague request does to that spread, and what classifying it and injecting context change.
+# - Build the banking checkpoint as a running system: FAQ rules, an intent classifier, context injection,
+#   a model tier sized to the query, output validation and a human fallback.
+# - Recompute the checkpoint's economics (cost per day, latency) for any tier mix, and correct the figures
+#   that do not add up.
+
+# %% [markdown]
+# ## A model is a function of its input, and a random one
+#
+# A chat model has no database and no memory between calls. Everything it can use is in the request:
+# `answer = f(input tokens)`. And `f` samples: at a temperature above 0 the same request gives a
+# different answer each time. So the useful question is not "what does it answer?" but "what is the
+# *distribution* of its answers, and how do we narrow it?". The input is the only lever we hold.
+#
+# A support bot receives **"Money not showing"**. That could be a pending deposit, a transfer that has
+# not arrived, an app showing an old figure, missing history or a wrong balance. First we pass it
+# straight through, as many bots do, to **SmolLM2-135M**, a small model that runs on a laptop. Its
+# answers were *recorded* from the real model: 16 samples of the same request at temperature 0.8.
+
+# %%
+from course_lib import get_provider
+from course_lib.lessons.l01_gigo.scenario import answer_spread, grounded_request, vague_request
+
+QUERY = "Money not showing"
+PARAMS = {"temperature": 0.8, "max_tokens": 80}
+tiny = get_provider(model="SmolLM2-135M-Instruct", recordings="01_gigo")
+
+
+def sample(messages, n=16):
+    return [tiny.complete(messages, **PARAMS) for _ in range(n)]
+
+
+vague = sample(vague_request(QUERY))
+print(vague_request(QUERY))
+print(f"source={vague[0].source}  model={vague[0].model}  samples={len(vague)}")
+for r in vague[:6]:
+    print("-", r.text[:100].replace("\n", " "))
+
+# %% [markdown]
+# ## The same query, classified and given context
+#
+# The seed's fix has two steps. A cheap classifier names the intent (here `BALANCE`; below we look at how
+# sure it is), and the request then carries the role, the rules and the bank's policies for that intent.
+# Our pipeline retrieves the three best-matching policies; we also try the single best one.
+
+# %%
+grounded = grounded_request(QUERY, "BALANCE", k=3)
+for line in grounded[0]["content"].splitlines():
+    print(line[:110] + ("…" if len(line) > 110 else ""))
+three = sample(grounded)
+one = sample(grounded_request(QUERY, "BALANCE", k=1))
+for r in one[:6]:
+    print("-", r.text[:100].replace("\n", " "))
+
+# %% [markdown]
+# ## Measuring the spread
+#
+# Every sample differs in wording, so counting distinct answers says little. What matters is what the
+# answers are *about*. `answer_spread` gives each answer a main topic by counting keywords of the five
+# readings of the query (off-topic when it names none), then reports how many answers are on topic, how
+# many readings they cover, and what share agree on the most common one.
+
+# %%
+spreads = {
+    "vague": answer_spread([r.text for r in vague]),
+    "classified + 3 policies": answer_spread([r.text for r in three]),
+    "classified + 1 policy": answer_spread([r.text for r in one]),
+}
+print(f"{'request':24} {'distinct':>8} {'on topic':>9} {'readings':>8}  {'most common reading':24} {'words':>11}")
+for name, s in spreads.items():
+    top = f"{s.top_topic} ({s.top_topic_share:.0%})" if s.top_topic else "-"
+    print(f"{name:24} {s.distinct:>5}/{s.samples} {s.on_topic_share:>9.0%} {s.readings:>8}  {top:24} "
+          f"{s.mean_words:>5.1f} ± {s.sd_words:.0f}")
+
+# %%
+import matplotlib.pyplot as plt
+
+from course_lib.lessons.l01_gigo.plots import answer_spread_bars
+
+answer_spread_bars(spreads, title=f"16 samples of '{QUERY}' from SmolLM2-135M, by main topic")
+plt.show()
+
+# %% [markdown]
+# Read the table and the bars together:
+#
+# - **Vague in, vague out.** Passed raw, most answers are not about banking at all (grey). The model
+#   fills the missing context with whatever is likely: apologies, chit-chat, a story.
+# - **Context pulls the answers onto the topic**, and onto the readings the injected policies cover.
+#   With three policies (balance, history, deposits) the answers still wander between readings; with the
+#   balance policy alone nearly all of them are about the balance or how the app shows it.
+# - **On topic is not the same as right.** Read a few of the samples above: a 135M model parrots the
+#   prompt and invents details. The keyword rater is deliberately crude (an answer repeating "classified
+#   as BALANCE" counts as on topic). Context narrows the distribution; it does not add capability. That is
+#   why the checkpoint below still validates every answer.
+#
+# *Seed note.* The seed illustrates the effect with entropy figures (about 2–3 bits for a clear request,
+# 6–8 bits for a vague one) and quality gains from a human evaluation (accuracy 40 % → 85 %,
+# hallucinations 25 % → 5 %). Those are illustrations we cannot reproduce; the table above is what we
+# measured, on one small model and one query. Its classifier cost we can recompute, below.
+#
+# The seed also advises against letting a model write the prompts for another model. The templates in
+# this course follow that advice: people write them, and only variables (the query, the category, the
+# policies) are filled in at run time.
+#
+# ## The classifier: the cheap step
+#
+# The classifier asks for one category and a confidence, as JSON, so code can read the reply. In the
+# pipeline it runs on a capable small model (`gpt-4o-mini` class); those replies are **scripted**: written
+# by the course to show what such a model does, and labelled `source="scripted"`.
+
+# %%
+from course_lib.lessons.l01_gigo.banking import load_banking_kb
+from course_lib.cost import request_cost
+from course_lib.classify import classification_messages, parse_classification
+
+kb = load_banking_kb()
+ask = classification_messages(QUERY, kb.categories, domain="banking")
+print(ask[0]["content"])
+mini = get_provider(model="gpt-4o-mini", recordings="01_gigo")
+reply = mini.complete(ask, temperature=0, max_tokens=30)
+print(f"\n[{reply.source}] {reply.text}  ->  {parse_classification(reply.text, kb.categories)}")
+cost = request_cost(reply.usage, reply.model)
+print(f"{reply.usage.prompt_tokens} + {reply.usage.completion_tokens} tokens on {cost.model}: ${cost.total:.6f} per call")
+print(f"the same tokens on gpt-3.5-turbo: ${request_cost(reply.usage, 'gpt-3.5-turbo').total:.6f} per call")
+
+# %% [markdown]
+# The seed puts the extra classification call at +$0.0001 a request. At the GPT-3.5 Turbo prices in our
+# table the same tokens cost the second figure above: the same order of magnitude; today's small model is
+# cheaper still. (The checkpoint below uses the seed's own, more generous $0.0005 per classification, so
+# that any difference we find there is about arithmetic, not prices.)
+#
+# Could the tiny local model be that classifier and save even that? The experiment
+# `scripts/experiments/01_classifier.py` sent the same prompt, at temperature 0, for every query of the
+# lesson's labelled batch that no FAQ rule answers. Replayed:
+
+# %%
+from course_lib.lessons.l01_gigo.scenario import BANKING_BATCH
+from course_lib.classify import ProviderClassifier
+
+tiny_classifier = ProviderClassifier(tiny, kb.categories, default="OTHER", domain="banking")
+labelled = [(q, label) for q, label in BANKING_BATCH if label != "FAQ"]
+right = lucky = 0
+for query, label in labelled:
+    v = tiny_classifier(query)
+    right += v.category == label
+    lucky += v.category == label and v.confidence == 0
+    print(f"{'ok' if v.category == label else '--'} {label:9} -> {v.category:8} {v.confidence:4.2f}  {v.raw[:48]!r}")
+print(f"SmolLM2-135M as the classifier: {right}/{len(labelled)} right, {lucky} of them only by falling back to OTHER")
+
+# %% [markdown]
+# Far below the 90 % the seed asks of the cheap tiers. The reply is often prose with no category at all.
+# A tier is only as good as the model behind it: measure it on labelled queries before trusting it.
+# The rest of the lesson uses the scripted `gpt-4o-mini`-class classifier.
+#
+# ## The checkpoint: a bank's support bot
+#
+# 100,000 queries a day go straight to GPT-4 at about $0.05 each. Leadership wants the bill halved and
+# the answers better. First, the bill as it stands:
+
+# %%
+from course_lib.lessons.l01_gigo.banking import SEED_BASELINE
+
+QUERIES_PER_DAY = 100_000
+per_day = SEED_BASELINE.cost_per_query * QUERIES_PER_DAY
+print(f"${SEED_BASELINE.cost_per_query} x {QUERIES_PER_DAY:,} = ${per_day:,.0f} per day, ${per_day * 365:,.0f} per year")
+
+# %% [markdown]
+# The redesign is a cascade: each query stops at the cheapest step that can answer it.
+#
+# 1. **FAQ rules** (free): a regular expression per common question, answered with canned text.
+# 2. **Intent classifier** (small model): names the category and how sure it is.
+# 3. **Context retrieval**: the bank's policies for that category (here a keyword ranker stands in for a
+#    vector search).
+# 4. **Prompt construction**: a human-written template with the role, the rules and the policies.
+# 5. **Generation**: simple categories go to a small model, hard ones (transfers, fraud, loans) and any
+#    classification with confidence below 0.6 to the large model.
+# 6. **Validation**: no refund promises, no account numbers, no hedging, no brush-offs, not too long;
+#    a failing answer is rewritten once with the problems named.
+# 7. **Fallback**: still failing, or the model down? A human takes over.
+#
+# ### Tier 0 and a seed erratum: `re.search`, not `re.match`
+#
+# The seed's FAQ loop calls `re.match`, which only matches at the *start* of the text.
+
+# %%
+import re
+
+rule = kb.faq[0]
+for text in ("routing number?", "hi, what's your routing number?"):
+    print(f"{text!r:36} re.match: {bool(re.match(rule.pattern, text, re.I))!s:5}  re.search: {bool(re.search(rule.pattern, text, re.I))}")
+
+# %% [markdown]
+# Customers rarely start with the keyword, so with `re.match` the free tier would miss most of what it
+# exists to catch. `RuleTier` uses `re.search`.
+#
+# ### The pipeline on a batch
+#
+# `BankingPipeline` wires the tiers together. It *receives* its models: here replayed, scripted answers
+# from a `gpt-4o-mini`-class small model and a `gpt-4o`-class large one, priced with today's price table.
+
+# %%
+from course_lib.lessons.l01_gigo.banking import BankingPipeline, run_batch
+
+
+def price(usage, model):
+    return request_cost(usage, model).total
+
+
+small_model = get_provider(model="gpt-4o-mini", recordings="01_gigo")
+large_model = get_provider(model="gpt-4o", recordings="01_gigo")
+pipeline = BankingPipeline(small=small_model, large=large_model, classifier=small_model, cost=price)
+report = run_batch(pipeline, [q for q, _ in BANKING_BATCH])
+for r in report.records:
+    c = f"{r.category} {r.confidence:.2f}" if r.category else "-"
+    print(f"{r.tier:6} {c:14} calls={r.model_calls}  ${r.cost:.5f}  {r.query[:50]}")
+
+# %%
+print(f"{'tier':6} {'queries':>7} {'share':>6} {'tokens':>7} {'cost':>9} {'per query':>10}")
+for row in report.by_tier():
+    tokens = row["prompt_tokens"] + row["completion_tokens"]
+    cost, per_query = f"${row['cost']:.5f}", f"${row['cost'] / max(row['count'], 1):.5f}"
+    print(f"{row['tier']:6} {row['count']:>7} {row['share']:>6.0%} {tokens:>7} {cost:>9} {per_query:>10}")
+
+# %% [markdown]
+# What to notice:
+#
+# - The FAQ rows cost nothing and made no model call.
+# - "Money not showing" went to the **large** model although `BALANCE` is a small-model category: the
+#   classifier was unsure, and unsure means escalate. "it's not there" too.
+# - The fraud answer failed validation once and was rewritten (two generations, three calls with the
+#   classifier); the phishing answer failed twice and went to a **human**.
+#
+# Here is the rewritten fraud answer, as the customer receives it:
+
+# %%
+fraud = next(r for r in report.records if r.category == "FRAUD" and r.tier == "large")
+print(f"{fraud.query!r}: {fraud.generations} generations, policies {fraud.docs}\n{fraud.answer}")
+
+# %% [markdown]
+# ### Validation, and a second seed erratum
+#
+# The seed's validator lower-cases the answer and then looks for `"I think"` and `"I'm not sure"`, which
+# contain capitals, so those two markers never match:
+
+# %%
+from course_lib.lessons.l01_gigo.banking import validate_answer
+
+hedged = "I think your deposit clears tomorrow."
+seed_markers = ["I think", "probably", "maybe", "I'm not sure"]
+print("seed's check finds a hedge:", any(word in hedged.lower() for word in seed_markers))
+print("validate_answer:", validate_answer(hedged))
+handed_off = next(r for r in report.records if r.tier == "human")
+print(f"\n{handed_off.query!r}\n  -> {handed_off.handoff_reason}")
+
+# %% [markdown]
+# ## The economics of the cascade
+#
+# `cascade_economics` takes the share of queries that *end* at each tier and what a query costs there, all
+# steps included, with the seed's own per-call figures: rules free; small tier = classifier ($0.0005) +
+# a GPT-3.5-class answer ($0.002); large tier = classifier + GPT-4 ($0.03). Latencies: about 10 ms for
+# rules, 0.56 s for the small tier, 2.56 s for the large one. The seed's mix is 30 % / 30 % / 40 %.
+
+# %%
+from course_lib.lessons.l01_gigo.banking import SEED_SHARES, SEED_TIER_COSTS, cascade_economics
+
+for name, tier in SEED_TIER_COSTS.items():
+    print(f"{name:6} ${tier.cost_per_query:.4f} per query, {tier.latency_s:.2f} s")
+seed_mix = cascade_economics(SEED_SHARES, queries_per_day=QUERIES_PER_DAY)
+print(f"\nmix {SEED_SHARES}: ${seed_mix['cost_per_query']:.5f} per query, ${seed_mix['cost_per_day']:,.0f} per day, "
+      f"${seed_mix['savings_per_day'] * 365:,.0f} saved per year, {seed_mix['savings_share']:.1%} cheaper, "
+      f"mean latency {seed_mix['mean_latency_s']:.2f} s")
+
+# %% [markdown]
+# **Erratum.** The seed's table says $0.018 per query ($1,800 a day, 64 % cheaper, $1.17M saved a year).
+# Its own per-call figures give the numbers printed above instead: 0.3 × $0 + 0.3 × $0.0025 + 0.4 ×
+# $0.0305 per query. We could not reproduce $0.018 from the figures the seed states, so we use ours. Its
+# latency (1.2 s, down from 2.5 s) does agree with ours. Either way the cascade beats the 50 % target.
+#
+# Our scripted batch ended at the tiers in different proportions. Priced with the seed's per-tier figures
+# (the human handoff counted as a large-model query, since it paid for the large model before a person
+# took over; the agent's time is not in the seed's figures):
+
+# %%
+counts = {row["tier"]: row["count"] for row in report.by_tier() if row["tier"] != "total"}
+n = sum(counts.values())
+batch_shares = {"faq": counts["faq"] / n, "small": counts["small"] / n, "large": (counts["large"] + counts["human"]) / n}
+batch_mix = cascade_economics(batch_shares, queries_per_day=QUERIES_PER_DAY)
+print({k: round(v, 3) for k, v in batch_shares.items()})
+print(f"${batch_mix['cost_per_day']:,.0f} per day, mean latency {batch_mix['mean_latency_s']:.2f} s")
+
+# %% [markdown]
+# ### Try it: how much must each tier catch?
+#
+# Move the sliders: the share of queries the FAQ rules catch, and the share the small model answers. The
+# large model gets the rest. The numbers below come from the same function, called directly.
+
+# %% tags=["nbval-ignore-output"]
+from course_lib.lessons.l01_gigo.widgets import cascade_controls, cascade_summary
+
+cascade_controls(faq_share=0.30, small_share=0.30)
+
+# %%
+print(cascade_summary(faq_share=0.30, small_share=0.30))
+print()
+print(cascade_summary(faq_share=0.10, small_share=0.20))
+
+# %% [markdown]
+# The large tier dominates the bill: each query it hands to the rules or to the small model saves most of
+# its $0.0305 (see the per-tier costs above). Caching answers and routing more categories to the small tier (once measured
+# accurate enough) are the next levers; lesson 08 prices them.
+
+# %%
+from course_lib.lessons.l01_gigo.plots import tier_cost_bars
+
+before = {"large": SEED_BASELINE.cost_per_query * QUERIES_PER_DAY}
+tier_cost_bars({"GPT-4 for all": before, "seed mix 30/30/40": seed_mix, "our batch's mix": batch_mix})
+plt.show()
+
+# %% [markdown]
+# ## Summary
+#
+# - A model call is a random function of its input. Sample it many times to see what you really built.
+# - Vague input spreads the answers, mostly off topic on a small model. Classifying the query and injecting
+#   the right context pulls them onto the topic; it does not make a weak model right, so validate output.
+# - The cascade: free rules first, a measured classifier, context, a model sized to the query, validation,
+#   a human fallback. Low confidence escalates.
+# - Recompute every figure: the FAQ tier needs `re.search`, the seed's validator missed capitalised
+#   hedges, and the seed's tier mix costs less per day than it says.
+#
+# **Exercise:** `exercises/01_gigo.ipynb` builds the intent-classifier prompt, the FAQ rule tier and the
+# routing with its cost roll-up. Grade it with `course grade exercises/01_gigo.ipynb`.
+#
+# Next: **02 · Anatomy of an API request** (`notebooks/02_api_request.ipynb`).
