@@ -6,6 +6,9 @@ taken and where from. A request costs::
     (prompt - cached) × input  +  cached × cached_input  +  completion × output
 
 (divided by one million). Models without a cached-input rate bill cached tokens at the input rate.
+A reasoning model's hidden reasoning tokens are reported inside ``completion`` (OpenAI's
+``completion_tokens_details.reasoning_tokens``): :class:`RequestCost` shows them separately and
+bills them once, at the output rate, as part of the completion.
 Token counting is :mod:`course_lib.tokens`; it is re-exported here so a lesson needs one import.
 The five savings calculators are in :mod:`course_lib.lessons.l08_token_economics.savings`.
 """
@@ -153,7 +156,11 @@ def known_models() -> list[str]:
 
 
 class RequestCost(BaseModel):
-    """The cost of one request split into uncached input, cached input and output, in USD (lesson 08)."""
+    """The cost of one request split into uncached input, cached input and output, in USD (lesson 08).
+
+    ``reasoning_tokens`` are part of ``completion_tokens`` and so of ``output_cost``; ``reasoning_cost``
+    shows their share of it and is never added to ``total`` a second time (lesson 04).
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -164,10 +171,23 @@ class RequestCost(BaseModel):
     input_cost: float
     cached_input_cost: float
     output_cost: float
+    reasoning_tokens: int = 0
+
+    @property
+    def visible_completion_tokens(self) -> int:
+        """Completion tokens the caller sees in the answer: the completion minus the hidden reasoning."""
+        return self.completion_tokens - self.reasoning_tokens
+
+    @property
+    def reasoning_cost(self) -> float:
+        """The part of ``output_cost`` spent on hidden reasoning tokens, in USD (already in ``total``)."""
+        if not self.completion_tokens:
+            return 0.0
+        return self.output_cost * self.reasoning_tokens / self.completion_tokens
 
     @property
     def total(self) -> float:
-        """Input plus cached input plus output, in USD."""
+        """Input plus cached input plus output, in USD (reasoning is inside output, billed once)."""
         return self.input_cost + self.cached_input_cost + self.output_cost
 
 
@@ -180,10 +200,14 @@ def _as_usage(usage: Usage | ChatResult | Mapping[str, Any]) -> Usage:
         cached = usage.get("cached_tokens")
         if cached is None:  # OpenAI's shape: usage.prompt_tokens_details.cached_tokens
             cached = (usage.get("prompt_tokens_details") or {}).get("cached_tokens", 0)
+        reasoning = usage.get("reasoning_tokens")
+        if reasoning is None:  # OpenAI's shape: usage.completion_tokens_details.reasoning_tokens
+            reasoning = (usage.get("completion_tokens_details") or {}).get("reasoning_tokens", 0)
         return Usage(
             prompt_tokens=int(usage.get("prompt_tokens", 0) or 0),
             completion_tokens=int(usage.get("completion_tokens", 0) or 0),
             cached_tokens=int(cached or 0),
+            reasoning_tokens=int(reasoning or 0),
         )
     raise TypeError(f"usage must be a Usage, a ChatResult or a mapping, not {type(usage).__name__}")
 
@@ -197,11 +221,17 @@ def request_cost(
 ) -> RequestCost:
     """What one request costs: cached prompt tokens at the cached rate, the rest at full rates (lesson 08).
 
+    Reasoning tokens are billed once, inside the completion tokens at the output rate (lesson 04).
     ``batch=True`` prices it as a batch-API request (an error if the model has no batch rates).
     """
     u = _as_usage(usage)
-    if min(u.prompt_tokens, u.completion_tokens, u.cached_tokens) < 0:
+    if min(u.prompt_tokens, u.completion_tokens, u.cached_tokens, u.reasoning_tokens) < 0:
         raise ValueError(f"token counts must not be negative: {u}")
+    if u.reasoning_tokens > u.completion_tokens:
+        raise ValueError(
+            f"reasoning_tokens ({u.reasoning_tokens}) exceeds completion_tokens ({u.completion_tokens}): "
+            "reasoning tokens are part of the completion"
+        )
     if u.cached_tokens > u.prompt_tokens:
         raise ValueError(
             f"cached_tokens ({u.cached_tokens}) exceeds prompt_tokens ({u.prompt_tokens}): "
@@ -226,6 +256,7 @@ def request_cost(
         input_cost=uncached * in_rate / MILLION,
         cached_input_cost=u.cached_tokens * cached_rate / MILLION,
         output_cost=u.completion_tokens * out_rate / MILLION,
+        reasoning_tokens=u.reasoning_tokens,
     )
 
 

@@ -159,7 +159,7 @@ def test_dated_model_names_resolve_to_their_base_but_other_models_do_not():
 # --------------------------------------------------------------------------- request cost
 
 
-def test_seed_typical_request_on_gpt4():
+def test_a_typical_request_on_gpt4():
     # 1,210 prompt and 400 completion tokens at 30 / 60 USD per million.
     c = request_cost(Usage(prompt_tokens=1210, completion_tokens=400), "gpt-4")
     assert c.input_cost == pytest.approx(0.0363)
@@ -190,6 +190,44 @@ def test_request_cost_accepts_a_chat_result_and_openai_usage_dicts():
         "prompt_tokens_details": {"cached_tokens": 2000},
     }
     assert request_cost(openai_shape, "gpt-4o-mini").total == pytest.approx(2000 * 0.075 / 1e6)
+
+
+def test_reasoning_tokens_are_shown_apart_and_billed_once_inside_the_completion():
+    usage = Usage(prompt_tokens=100, completion_tokens=1000, reasoning_tokens=800)
+    c = request_cost(usage, "gpt-4o-mini")
+    assert c.reasoning_tokens == 800
+    assert c.visible_completion_tokens == 200
+    assert c.output_cost == pytest.approx(1000 * 0.6 / 1e6)
+    assert c.reasoning_cost == pytest.approx(800 * 0.6 / 1e6)
+    # Billed once: the total is the same as for 1,000 plain completion tokens.
+    plain = request_cost(Usage(prompt_tokens=100, completion_tokens=1000), "gpt-4o-mini")
+    assert c.total == pytest.approx(plain.total) == pytest.approx((100 * 0.15 + 1000 * 0.6) / 1e6)
+    assert plain.reasoning_tokens == 0 and plain.reasoning_cost == 0.0
+    assert request_cost(Usage(prompt_tokens=5), "gpt-4o-mini").reasoning_cost == 0.0
+
+
+def test_reasoning_tokens_are_read_from_openai_usage_details():
+    openai_shape = {
+        "prompt_tokens": 50,
+        "completion_tokens": 600,
+        "completion_tokens_details": {"reasoning_tokens": 512},
+    }
+    c = request_cost(openai_shape, "gpt-4o-mini")
+    assert (c.reasoning_tokens, c.visible_completion_tokens) == (512, 88)
+    flat = request_cost({"prompt_tokens": 50, "completion_tokens": 600, "reasoning_tokens": 7}, "gpt-4o-mini")
+    assert flat.reasoning_tokens == 7
+
+
+def test_reasoning_beyond_the_completion_is_rejected():
+    with pytest.raises(ValueError, match="reasoning_tokens"):
+        request_cost(Usage(prompt_tokens=1, completion_tokens=10, reasoning_tokens=11), "gpt-4o-mini")
+    with pytest.raises(ValueError, match="negative"):
+        request_cost(Usage(completion_tokens=1, reasoning_tokens=-1), "gpt-4o-mini")
+
+
+def test_usage_sums_reasoning_tokens():
+    total = Usage(completion_tokens=10, reasoning_tokens=4) + Usage(completion_tokens=5, reasoning_tokens=3)
+    assert (total.completion_tokens, total.reasoning_tokens) == (15, 7)
 
 
 def test_batch_pricing_uses_batch_rates_or_says_there_are_none():

@@ -64,13 +64,15 @@ KNOWN_PARAMS = frozenset((*ANSWER_PARAMS, "timeout"))
 
 
 class Usage(BaseModel):
-    """Token usage of one call: prompt, completion and cached prompt tokens (lesson 02)."""
+    """Token usage of one call: prompt, completion, cached prompt and reasoning tokens (lesson 02)."""
 
     model_config = ConfigDict(frozen=True)
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached_tokens: int = 0
+    reasoning_tokens: int = 0
+    """Hidden reasoning a reasoning model generated: already part of ``completion_tokens`` (lesson 04)."""
     computed: bool = False
     """True when the server sent no usage and the numbers were counted with tiktoken."""
 
@@ -84,6 +86,7 @@ class Usage(BaseModel):
             prompt_tokens=self.prompt_tokens + other.prompt_tokens,
             completion_tokens=self.completion_tokens + other.completion_tokens,
             cached_tokens=self.cached_tokens + other.cached_tokens,
+            reasoning_tokens=self.reasoning_tokens + other.reasoning_tokens,
             computed=self.computed or other.computed,
         )
 

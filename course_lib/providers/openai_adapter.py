@@ -102,10 +102,14 @@ def _usage(usage: Any, headers: Any = None) -> Usage:
         return Usage()
     details = getattr(usage, "prompt_tokens_details", None)
     cached = getattr(details, "cached_tokens", 0) if details is not None else 0
+    # Reasoning models report their hidden reasoning inside completion_tokens, broken out here.
+    out_details = getattr(usage, "completion_tokens_details", None)
+    reasoning = getattr(out_details, "reasoning_tokens", 0) if out_details is not None else 0
     return Usage(
         prompt_tokens=usage.prompt_tokens or 0,
         completion_tokens=usage.completion_tokens or 0,
         cached_tokens=cached or 0,
+        reasoning_tokens=reasoning or 0,
         computed=computed,
     )
 
