@@ -12,6 +12,17 @@ a seeded RNG); the loop takes an injected ``sleep`` so tests run instantly and c
     [0.5, 1.0, 2.0]
     >>> policy.delay(1, retry_after=4.0)
     4.0
+
+**The retry-after rule.** The server's ``retry-after`` (seconds, or an HTTP date; ``retry-after-ms`` in
+milliseconds) wins over the backoff, even past ``max_delay``: waiting less only earns another 429. But
+a wait is never longer than ``max_retry_after`` (default 60 s), and never runs past the call's
+``deadline`` (default none): if the server asks for more, the call fails at once with
+:class:`~course_lib.providers.base.RetryAfterTooLongError` instead of sleeping.
+
+    >>> policy.plan_wait(1, retry_after=86400)
+    Traceback (most recent call last):
+    ...
+    course_lib.providers.base.RetryAfterTooLongError: the server asked to wait 86400 s before retrying, more than max_retry_after=60 s: failing now instead of sleeping; try again later, or raise max_retry_after
 """
 
 from __future__ import annotations
@@ -20,11 +31,12 @@ import asyncio
 import random
 import threading
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from typing import Any, NamedTuple, TypeVar
 
-from .providers.base import BaseProvider, ChatResult, Message, ProviderError
+from .providers.base import BaseProvider, ChatResult, Message, ProviderError, RetryAfterTooLongError
 
 __all__ = [
     "Attempt",
@@ -34,6 +46,7 @@ __all__ = [
     "acall_with_retry",
     "call_with_retry",
     "is_retryable",
+    "parse_retry_after",
 ]
 
 T = TypeVar("T")
@@ -42,6 +55,47 @@ T = TypeVar("T")
 def is_retryable(error: BaseException) -> bool:
     """True for a :class:`ProviderError` whose ``retryable`` flag is set (429, timeout, 5xx) (lesson 09)."""
     return isinstance(error, ProviderError) and bool(error.retryable)
+
+
+def parse_retry_after(headers: Mapping[str, str] | Any, *, now: float | None = None) -> float | None:
+    """Seconds the server asked to wait, from ``retry-after-ms`` or ``retry-after`` (lesson 09).
+
+    ``retry-after`` is either seconds (``"7"``, ``"1.5"``) or an HTTP date (``"Wed, 21 Oct 2026 07:28:00
+    GMT"``, counted from ``now``, default the current time); ``retry-after-ms`` is milliseconds and wins
+    when both are sent. A date in the past means 0; a value that is neither form is ignored (None).
+
+    >>> parse_retry_after({"retry-after": "7"})
+    7.0
+    >>> parse_retry_after({"retry-after-ms": "250", "retry-after": "7"})
+    0.25
+    >>> parse_retry_after({"retry-after": "Thu, 01 Jan 1970 00:01:40 GMT"}, now=40.0)
+    60.0
+    """
+    if headers is None:
+        return None
+    ms = headers.get("retry-after-ms")
+    if ms is not None:
+        try:
+            value = float(ms) / 1000
+        except ValueError:
+            value = -1.0
+        if value >= 0 and value == value:  # not negative, not NaN
+            return value
+    text = headers.get("retry-after")
+    if text is None:
+        return None
+    text = str(text).strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when is None:  # pragma: no cover - older Pythons returned None for junk
+            return None
+        return max(0.0, when.timestamp() - (time.time() if now is None else now))
+    return seconds if seconds >= 0 and seconds == seconds else None
 
 
 @dataclass
@@ -53,6 +107,11 @@ class RetryPolicy:
     ("full jitter"), or is exactly that cap when ``jitter=False``. If the server sent a larger
     ``retry_after``, that wins: waiting less than the server asked only earns another 429.
     ``seed`` makes the jitter repeatable; pass ``rng`` to share a :class:`random.Random`.
+
+    Two limits keep a ``retry_after`` from stalling a call: ``max_retry_after`` (seconds, default 60) is
+    the absolute ceiling on one wait, and ``deadline`` (seconds from the call's start, default None: no
+    deadline) bounds the whole call. :meth:`plan_wait` applies both: a server asking for more fails
+    the call at once with :class:`~course_lib.providers.base.RetryAfterTooLongError`.
     """
 
     max_attempts: int = 4
@@ -61,12 +120,16 @@ class RetryPolicy:
     jitter: bool = True
     seed: int | None = None
     rng: random.Random | None = field(default=None, repr=False, compare=False)
+    max_retry_after: float = 60.0
+    deadline: float | None = None
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise ValueError(f"max_attempts must be at least 1 (got {self.max_attempts}); 1 means no retries")
         if self.base_delay < 0 or self.max_delay < 0:
             raise ValueError("base_delay and max_delay must be zero or positive seconds")
+        if self.max_retry_after < 0 or (self.deadline is not None and self.deadline <= 0):
+            raise ValueError("max_retry_after must be >= 0 seconds and deadline, if given, > 0 seconds")
         if self.rng is None:
             self.rng = random.Random(self.seed)
         self._lock = threading.Lock()
@@ -89,6 +152,42 @@ class RetryPolicy:
             wait = cap
         if retry_after is not None and retry_after > wait:
             return float(retry_after)
+        return wait
+
+    def plan_wait(
+        self,
+        attempt: int,
+        retry_after: float | None = None,
+        *,
+        elapsed: float = 0.0,
+        deadline: float | None = None,
+    ) -> float:
+        """The pause after failed attempt ``attempt``, or :class:`RetryAfterTooLongError` if it is too long.
+
+        The pause is :meth:`delay` (``retry_after`` wins over the backoff and ``max_delay``). It fails at
+        once when ``retry_after`` exceeds ``max_retry_after``, or when the pause would end after the
+        call's deadline (``deadline``, else the policy's; ``elapsed`` is the time the call has taken).
+        """
+        limit = self.deadline if deadline is None else deadline
+        if retry_after is not None and retry_after > self.max_retry_after:
+            raise RetryAfterTooLongError(
+                f"the server asked to wait {retry_after:g} s before retrying, more than "
+                f"max_retry_after={self.max_retry_after:g} s: failing now instead of sleeping; try again "
+                "later, or raise max_retry_after",
+                retry_after=retry_after,
+            )
+        wait = self.delay(attempt, retry_after)
+        if limit is not None and elapsed + wait > limit:
+            asked = (
+                f"the server asked to wait {retry_after:g} s"
+                if retry_after is not None
+                else f"a {wait:.2f} s backoff"
+            )
+            raise RetryAfterTooLongError(
+                f"{asked} but the call's deadline of {limit:g} s leaves {max(limit - elapsed, 0.0):.2f} s: "
+                "failing now instead of sleeping; try again later, or give the call a longer deadline",
+                retry_after=retry_after,
+            )
         return wait
 
     def should_retry(self, error: BaseException, attempt: int) -> bool:
@@ -129,6 +228,28 @@ def _attach(error: BaseException, attempts: list[Attempt]) -> None:
     error.attempts = attempts  # type: ignore[attr-defined]
 
 
+def _next_wait(
+    policy: RetryPolicy, error: Exception, number: int, attempts: list[Attempt], latency: float
+) -> float:
+    """The pause before the next attempt; raises (with the log attached) when there is none."""
+    elapsed = latency + sum(a.latency_s + a.delay_s for a in attempts)
+    if not policy.should_retry(error, number):
+        attempts.append(_failed(number, error, latency, 0.0))
+        _attach(error, attempts)
+        if isinstance(error, ProviderError):
+            error.attempts_made = number
+        raise error
+    try:
+        wait = policy.plan_wait(number, getattr(error, "retry_after", None), elapsed=elapsed)
+    except RetryAfterTooLongError as too_long:
+        attempts.append(_failed(number, error, latency, 0.0))
+        too_long.attempts_made = number
+        _attach(too_long, attempts)
+        raise too_long from error
+    attempts.append(_failed(number, error, latency, wait))
+    return wait
+
+
 def call_with_retry(
     fn: Callable[[], T],
     policy: RetryPolicy | None = None,
@@ -139,8 +260,10 @@ def call_with_retry(
     """Call ``fn()`` until it succeeds, retrying retryable provider errors per ``policy`` (lesson 09).
 
     Returns ``RetryResult(value, attempts)``. A non-retryable error (``BadRequestError``, any other
-    exception) is raised at once; when the attempts run out the last error is raised. Either way the
-    raised error carries the log as ``error.attempts``.
+    exception) is raised at once; when the attempts run out the last error is raised. A wait the
+    server asks for beyond ``policy.max_retry_after`` or the policy's ``deadline`` raises
+    :class:`~course_lib.providers.base.RetryAfterTooLongError` at once. The raised error carries the log
+    as ``error.attempts``.
     """
     policy = policy or RetryPolicy()
     attempts: list[Attempt] = []
@@ -150,12 +273,7 @@ def call_with_retry(
             value = fn()
         except Exception as error:
             latency = clock() - start
-            if not policy.should_retry(error, number):
-                attempts.append(_failed(number, error, latency, 0.0))
-                _attach(error, attempts)
-                raise
-            wait = policy.delay(number, getattr(error, "retry_after", None))
-            attempts.append(_failed(number, error, latency, wait))
+            wait = _next_wait(policy, error, number, attempts, latency)
             sleep(wait)
             continue
         attempts.append(Attempt(number, latency_s=clock() - start))
@@ -179,12 +297,7 @@ async def acall_with_retry(
             value = await fn()
         except Exception as error:
             latency = clock() - start
-            if not policy.should_retry(error, number):
-                attempts.append(_failed(number, error, latency, 0.0))
-                _attach(error, attempts)
-                raise
-            wait = policy.delay(number, getattr(error, "retry_after", None))
-            attempts.append(_failed(number, error, latency, wait))
+            wait = _next_wait(policy, error, number, attempts, latency)
             await sleep(wait)
             continue
         attempts.append(Attempt(number, latency_s=clock() - start))

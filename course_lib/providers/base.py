@@ -22,10 +22,15 @@ __all__ = [
     "ChatResult",
     "Choice",
     "ConfigurationError",
+    "ConflictError",
+    "ConnectionDroppedError",
+    "IncompleteStreamError",
+    "MalformedResponseError",
     "Message",
     "ProviderError",
     "ProviderTimeout",
     "RateLimitError",
+    "RetryAfterTooLongError",
     "Role",
     "ServerError",
     "StreamChunk",
@@ -157,14 +162,47 @@ class StreamChunk(BaseModel):
 
 
 class ProviderError(Exception):
-    """A model call failed for a reason outside the prompt: network, quota, server (lesson 06)."""
+    """A model call failed for a reason outside the prompt: network, quota, server (lesson 06).
+
+    ``retryable`` says whether trying again can help; ``attempts_made`` how many attempts the call made
+    before this error was raised (1 means it was not retried), and :attr:`retried` says so in words.
+    ``sent`` is True when the request reached the server, which may have generated (and billed) the
+    answer before the failure: budget guards charge such calls their reserved estimate (lesson 08).
+    """
 
     retryable: bool = False
+    sent: bool = False
 
-    def __init__(self, message: str, *, retry_after: float | None = None, status: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        status: int | None = None,
+        sent: bool | None = None,
+    ):
         super().__init__(message)
         self.retry_after = retry_after
         self.status = status
+        self.attempts_made = 1
+        if sent is not None:
+            self.sent = sent
+
+    @property
+    def retried(self) -> bool:
+        """True when the call was tried more than once before this error was raised."""
+        return self.attempts_made > 1
+
+    def gave_up(self, attempts: int, why: str) -> ProviderError:
+        """Note how many attempts were made and why there was no further one; return ``self``.
+
+        The reason is appended to the message, so a caller reading only ``str(error)`` learns
+        whether the call was retried.
+        """
+        self.attempts_made = attempts
+        tries = "1 attempt, not retried" if attempts == 1 else f"{attempts} attempts"
+        self.args = (f"{self.args[0] if self.args else ''} [{tries}: {why}]",)
+        return self
 
 
 class RateLimitError(ProviderError):
@@ -174,19 +212,61 @@ class RateLimitError(ProviderError):
 
 
 class ProviderTimeout(ProviderError):
-    """The call took longer than its timeout."""
+    """The call took longer than its timeout (or the server answered 408)."""
 
     retryable = True
+    sent = True
 
 
 class ServerError(ProviderError):
-    """HTTP 5xx from the model server."""
+    """HTTP 5xx from the model server, or the server could not be reached."""
 
     retryable = True
 
 
+class ConflictError(ProviderError):
+    """HTTP 409: the server was busy with a conflicting request; trying again can help."""
+
+    retryable = True
+
+
+class ConnectionDroppedError(ServerError):
+    """The connection closed after the request was sent, before the whole answer arrived."""
+
+    sent = True
+
+
+class MalformedResponseError(ProviderError):
+    """The server answered 200 with a body that is not a valid response (broken JSON, missing fields)."""
+
+    retryable = True
+    sent = True
+
+
+class IncompleteStreamError(ProviderError):
+    """A streamed answer ended without its finish reason or ``[DONE]``, or carried no events at all.
+
+    Retried only while nothing has reached the caller; after the first piece it is raised at once,
+    and ``partial`` holds the text that did arrive.
+    """
+
+    retryable = True
+    sent = True
+
+    def __init__(self, message: str, *, partial: str = "", **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.partial = partial
+
+
+class RetryAfterTooLongError(ProviderError):
+    """The server asked to wait longer than the retry ceiling or the call's deadline allows (lesson 09).
+
+    Raised at once instead of sleeping; ``retry_after`` is what the server asked for.
+    """
+
+
 class BadRequestError(ProviderError):
-    """HTTP 4xx other than 429: the request itself is wrong; retrying cannot help."""
+    """HTTP 4xx other than 408, 409 and 429: the request itself is wrong; retrying cannot help."""
 
 
 class ConfigurationError(ValueError):
