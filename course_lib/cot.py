@@ -97,7 +97,7 @@ COMPARISONS: tuple[Comparison, ...] = (
     Comparison("9.11", "9.8", "larger"),
     Comparison("3.45", "3.5", "larger"),
 )
-"""The lesson's comparisons: the seed's 9.11 vs 9.8, its mirror, and two "which is larger" (lesson 04)."""
+"""The lesson's comparisons: 9.11 vs 9.8, its mirror, and two "which is larger" (lesson 04)."""
 
 
 @dataclass(frozen=True)

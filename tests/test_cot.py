@@ -27,6 +27,7 @@ from course_lib.lessons.l04_chain_of_thought.refund import (
     audit_refund,
     decide_refund,
     elapsed_days,
+    naive_day_count,
     refund_messages,
 )
 from course_lib.lessons.l04_chain_of_thought.stream import (
@@ -125,7 +126,7 @@ def test_parse_steps_groups_lines_until_the_next_header_or_answer():
 
 # ---------------------------------------------------------------- refunds
 
-SEED_ORDER = RefundOrder(
+LEAP_ORDER = RefundOrder(
     id="ORD-12345",
     purchased_at="2024-01-15",
     requested_at="2024-03-20",
@@ -144,10 +145,10 @@ def _claim(days: int, category: str, decision: str = "APPROVE") -> RefundClaim:
     )
 
 
-def test_the_seed_example_is_65_days_not_64():
+def test_a_span_across_29_february_2024_is_65_days_not_64():
     # 16 days left in January after the 15th, 29 in February 2024 (a leap year), 20 in March.
     assert elapsed_days(date(2024, 1, 15), date(2024, 3, 20)) == 16 + 29 + 20
-    audit = audit_refund(SEED_ORDER, _claim(64, "defective_product"))
+    audit = audit_refund(LEAP_ORDER, _claim(64, "defective_product"))
     assert audit.days_elapsed == 65 and audit.window_days == 90
     assert audit.decision == "APPROVE" and audit.decision_ok and not audit.days_ok
     assert audit.discrepancies == ["model said 64 days; 65 days elapsed"]
@@ -172,7 +173,7 @@ def test_elapsed_days_uses_whole_days_and_refuses_time_travel():
 )
 def test_the_window_boundary_is_inclusive(after, decision):
     start = datetime(2024, 2, 10, 9, 30)
-    order = SEED_ORDER.model_copy(update={"purchased_at": start, "requested_at": start + after})
+    order = LEAP_ORDER.model_copy(update={"purchased_at": start, "requested_at": start + after})
     audit = audit_refund(order, _claim(30, "changed_mind"))
     assert audit.decision == decision
     assert audit.decision_ok == (decision == "APPROVE")
@@ -191,19 +192,19 @@ def test_a_wrong_day_count_that_flips_the_verdict_is_caught():
 
 
 def test_a_category_outside_the_policy_goes_to_review():
-    audit = audit_refund(SEED_ORDER, _claim(65, "wrong_size"))
+    audit = audit_refund(LEAP_ORDER, _claim(65, "wrong_size"))
     assert audit.decision == "REVIEW" and audit.window_days is None
     assert "not in the policy" in audit.discrepancies[0]
 
 
 def test_a_custom_policy_is_applied():
     strict = RefundPolicy(windows={"defective_product": 60})
-    assert audit_refund(SEED_ORDER, _claim(65, "defective_product"), strict).decision == "DENY"
+    assert audit_refund(LEAP_ORDER, _claim(65, "defective_product"), strict).decision == "DENY"
     assert "defective_product: refund if requested within 60 days" in strict.describe()
 
 
 def test_refund_messages_state_policy_and_order():
-    system, user = refund_messages(SEED_ORDER)
+    system, user = refund_messages(LEAP_ORDER)
     assert "defective_product" in system["content"] and "90 days" in system["content"]
     assert "step1_days_elapsed" in system["content"]
     assert "Purchase date: 2024-01-15" in user["content"]
@@ -214,18 +215,18 @@ def test_refund_messages_state_policy_and_order():
 def test_decide_refund_reads_fenced_json_and_audits_it():
     reply = "```json\n" + json.dumps(_claim(64, "defective_product").model_dump()) + "\n```"
     provider = ScriptedProvider([reply])
-    decision = decide_refund(provider, SEED_ORDER)
+    decision = decide_refund(provider, LEAP_ORDER)
     assert decision.claim.step1_days_elapsed == 64 and decision.audit.days_elapsed == 65
     assert decision.result.source == "scripted"
-    assert provider.calls[0].messages == refund_messages(SEED_ORDER)
+    assert provider.calls[0].messages == refund_messages(LEAP_ORDER)
     assert provider.calls[0].params["temperature"] == 0
 
 
 def test_decide_refund_refuses_a_reply_without_a_claim():
     with pytest.raises(ValueError):
-        decide_refund(ScriptedProvider(["I would approve it."]), SEED_ORDER)
+        decide_refund(ScriptedProvider(["I would approve it."]), LEAP_ORDER)
     with pytest.raises(ValueError):
-        decide_refund(ScriptedProvider(['{"step4_decision": "APPROVE"}']), SEED_ORDER)
+        decide_refund(ScriptedProvider(['{"step4_decision": "APPROVE"}']), LEAP_ORDER)
 
 
 def test_claim_decision_is_case_insensitive_but_closed():
@@ -368,3 +369,112 @@ def test_latency_widget_drives_the_report():
     assert controls["stream the steps"].value is True
     controls["stream the steps"].value = False
     assert widget.kwargs == {"ttft_s": 0.5, "per_piece_s": 0.02, "streaming": False}
+
+
+# ---------------------------------------------------------------- the month-table mistake
+
+
+def test_the_month_table_count_is_a_day_short_across_a_leap_february_only():
+    assert (
+        naive_day_count(date(2023, 2, 10), date(2023, 3, 12))
+        == 30
+        == elapsed_days(date(2023, 2, 10), date(2023, 3, 12))
+    )
+    assert naive_day_count(date(2024, 2, 10), date(2024, 3, 12)) == 30
+    assert elapsed_days(date(2024, 2, 10), date(2024, 3, 12)) == 31
+    assert naive_day_count(date(2024, 5, 1), date(2024, 5, 31)) == 30
+
+
+# ---------------------------------------------------------------- speculative chain of thought
+
+import asyncio  # noqa: E402
+
+from course_lib.lessons.l04_chain_of_thought.speculative import (  # noqa: E402
+    speculative_cot,
+    speculative_timeline,
+)
+
+
+def test_speculative_timeline_waits_for_the_fast_call_and_ends_with_the_slow_one():
+    t = speculative_timeline(2, 90, ttft_s=0.3, per_token_s=0.05)
+    assert (t.direct_s, t.cot_s) == pytest.approx((0.4, 4.8))
+    assert t.first_answer_speculative == pytest.approx(0.4)
+    assert t.final_answer_speculative == pytest.approx(4.8) == t.first_answer_cot_only
+    assert t.final_answer_sequential == pytest.approx(5.2)
+    with pytest.raises(ValueError):
+        speculative_timeline(-1, 3, ttft_s=0.1, per_token_s=0.1)
+
+
+class _Delayed(ScriptedProvider):
+    """A scripted provider whose async answers take a set time, by prompt kind."""
+
+    def __init__(self, replies, delays):
+        super().__init__(lambda messages, params: replies[_kind(messages)])
+        self.delays = delays
+
+    async def acomplete(self, messages, **params):
+        await asyncio.sleep(self.delays[_kind(messages)])
+        return self.complete(messages, **params)
+
+
+def _kind(messages):
+    return "cot" if messages[0]["role"] == "system" else "direct"
+
+
+def test_speculative_cot_shows_the_direct_answer_first_and_lets_the_reasoning_win():
+    provider = _Delayed(
+        {"direct": "Yes.", "cot": "Step 1: 0.11 < 0.80\nAnswer: No"}, {"direct": 0.0, "cot": 0.05}
+    )
+    shown = []
+    run = asyncio.run(
+        speculative_cot(provider, "Is 9.11 greater than 9.8?", on_answer=lambda *a: shown.append(a[:2]))
+    )
+    assert shown == [("provisional", "yes"), ("final", "no")]
+    assert (run.provisional, run.final, run.revised) == ("yes", "no", True)
+    assert run.direct_at_s < run.cot_at_s
+    assert len(provider.calls) == 2 and all(c.params["temperature"] == 0 for c in provider.calls)
+
+
+def test_speculative_cot_with_a_faster_reasoning_call_has_no_provisional_answer():
+    provider = _Delayed({"direct": "No.", "cot": "Answer: No"}, {"direct": 0.05, "cot": 0.0})
+    shown = []
+    run = asyncio.run(
+        speculative_cot(provider, "Is 9.11 greater than 9.8?", on_answer=lambda *a: shown.append(a[:2]))
+    )
+    assert shown == [("final", "no")]
+    assert run.provisional is None and not run.revised
+
+
+def test_speculative_plot_has_three_rows():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from course_lib.lessons.l04_chain_of_thought.plots import plot_speculative_timeline
+
+    fig = plot_speculative_timeline(speculative_timeline(2, 90, ttft_s=0.3, per_token_s=0.05))
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels == ["CoT only", "direct, then CoT", "speculative"]
+
+
+# ---------------------------------------------------------------- the small-model experiment
+
+from course_lib.lessons.l04_chain_of_thought.experiment import (  # noqa: E402
+    collect_samples,
+    has_answer_line,
+    summarise,
+)
+
+
+def test_answer_line_detection():
+    assert has_answer_line("Step 1: x\nAnswer: 4") and has_answer_line("  answer : yes")
+    assert not has_answer_line("The answer is 4.") and not has_answer_line("")
+
+
+def test_summarise_counts_outcomes_format_and_tokens():
+    replies = {"direct": "Yes.", "cot": "Step 1: 9.80 > 9.11\nAnswer: No"}
+    provider = ScriptedProvider(lambda messages, params: replies[_kind(messages)])
+    s = summarise(collect_samples(provider, COMPARISONS[:1], samples=2), COMPARISONS[:1])
+    assert (s["direct"].right, s["direct"].wrong, s["direct"].missing) == (0, 2, 0)
+    assert (s["cot"].right, s["cot"].with_steps, s["cot"].with_answer_line, s["cot"].total) == (2, 2, 2, 2)
+    assert s["cot"].mean_completion_tokens > s["direct"].mean_completion_tokens
+    assert len(provider.calls) == 4 and provider.calls[0].params["temperature"] == 0.7

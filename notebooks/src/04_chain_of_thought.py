@@ -9,7 +9,8 @@
 # - Make reasoning auditable: a refund decision where the model shows its work as JSON and the code,
 #   not the model, does the date arithmetic and applies the policy.
 # - Stream the steps and compare, in simulated time, when the user first sees something with and
-#   without streaming.
+#   without streaming; start a cheap direct answer while the reasoning runs (speculative CoT).
+# - Know what reasoning models do before they answer, and how their hidden reasoning is billed.
 
 # %% [markdown]
 # ## Two ways to ask
@@ -28,16 +29,31 @@ for name, messages in (("direct", direct_messages(question)), ("chain of thought
         print(f"[{m['role']}] {m['content']}")
 
 # %% [markdown]
+# The whole flow this lesson builds, from the question to an answer someone can audit:
+#
+# ```mermaid
+# flowchart LR
+#     Q[question] --> R{needs reasoning?}
+#     R -- no --> D[direct prompt] --> A1[answer]
+#     R -- yes --> C["CoT prompt: numbered steps, then 'Answer: ...'"]
+#     C --> M[model writes steps]
+#     M -- streamed --> U[user sees each step]
+#     M --> P[code parses steps and the Answer line]
+#     P --> V[code recomputes dates, sums, policy]
+#     V -- agrees --> A2[answer + audit trail]
+#     V -- disagrees --> H[code's verdict or a person]
+# ```
+#
 # Why can writing steps help? A model produces one token at a time, and each new token is computed
 # from everything already in the context. Asked for an immediate answer, it commits to "Yes" or "No"
 # in the first token. Asked for steps, it first writes intermediate results ("9.80", "0.11 < 0.80")
 # into the context, and the final answer is computed with those in view.
 #
-# ## What the seed says a large model does (scripted)
+# ## A large model's typical replies (scripted)
 #
-# The two answers below are **scripted**: the course wrote them to show the behaviour the seed
-# describes for a large model (a wrong immediate "Yes", a right step-by-step "No"). They are not a
-# measurement, and `source` says so.
+# The two answers below are **scripted**: the course wrote them to show the behaviour often reported
+# for large models on this question (a wrong immediate "Yes", a right step-by-step "No"). They are not
+# a measurement, and `source` says so.
 
 # %%
 from course_lib import get_provider
@@ -101,13 +117,11 @@ for comparison in COMPARISONS:
 
 # %%
 from course_lib.cot import tally_answers
+from course_lib.lessons.l04_chain_of_thought.experiment import collect_samples, summarise
 
-samples, tallies = {}, {}
-for comparison in COMPARISONS:
-    for mode, (build, params) in MODES.items():
-        results = [small.complete(build(comparison.question), temperature=0.7, **params) for _ in range(8)]
-        samples[comparison.question, mode] = results
-        tallies[comparison.question, mode] = tally_answers([r.text for r in results], comparison)
+samples = collect_samples(small, samples=8)
+by_question = {c.question: c for c in COMPARISONS}
+tallies = {key: tally_answers([r.text for r in rs], by_question[key[0]]) for key, rs in samples.items()}
 
 print(f"{'question':32} {'mode':6} right wrong none")
 for (q, mode), t in tallies.items():
@@ -135,24 +149,21 @@ plt.show()
 # Added up over the four questions:
 
 # %%
-for mode in MODES:
-    ts = [t for (q, m), t in tallies.items() if m == mode]
-    right, wrong, none = (sum(getattr(t, f) for t in ts) for f in ("correct", "wrong", "missing"))
-    print(f"{mode:6} right {right:2}, wrong {wrong:2}, no answer {none:2}  (of {right + wrong + none})")
-
-cot_replies = [r.text for (q, m), rs in samples.items() if m == "cot" for r in rs]
-with_steps = sum(bool(parse_steps(t)) for t in cot_replies)
-with_answer_line = sum(bool(re.search(r"(?im)^\s*answer\s*:", t)) for t in cot_replies)
-print(f"CoT replies with 'Step N:' lines: {with_steps} of {len(cot_replies)}; with an 'Answer:' line: {with_answer_line}")
+summary = summarise(samples)
+for m in summary.values():
+    print(f"{m.mode:6} right {m.right:2}, wrong {m.wrong:2}, no answer {m.missing:2}  (of {m.total})")
+cot = summary["cot"]
+print(f"CoT replies with 'Step N:' lines: {cot.with_steps} of {cot.total}; with an 'Answer:' line: {cot.with_answer_line}")
 
 # %% [markdown]
 # What the small model actually does, honestly:
 #
-# - **Greedy, it gets the seed's question right directly** ("No, 9.11 is not greater than 9.8."), the
-#   opposite of the seed's story. Sampled at temperature 0.7, half of its direct replies (4 of 8 in the
-#   table) say 9.11 is the greater.
+# - **Greedy, it answers the first question right directly** ("No, 9.11 is not greater than 9.8."),
+#   the opposite of the scripted large-model story above. Sampled at temperature 0.7, its direct replies
+#   split (the table's first row).
 # - **It does not follow the CoT format.** It writes a paragraph that starts "To determine if …",
-#   rarely numbered steps, and never the `Answer:` line, so code has to dig the conclusion out of prose.
+#   rarely numbered steps, and never the `Answer:` line (the count above), so code has to dig the
+#   conclusion out of prose.
 # - **Most replies never commit**, with or without steps. The CoT column has a few more right answers,
 #   but with 32 replies per column and most of them unreadable, that is no evidence either way.
 # - **A right answer is not right reasoning.** Here is a CoT reply counted as right:
@@ -161,10 +172,28 @@ print(f"CoT replies with 'Step N:' lines: {with_steps} of {len(cot_replies)}; wi
 print(samples[COMPARISONS[1].question, "cot"][3].text)
 
 # %% [markdown]
-# "9.8 becomes 9/10" and "9 / 10 = 2" are nonsense; the conclusion happens to be true. Chain of thought
-# helps models large enough to reason in the steps they write; a 135-million-parameter model imitates the
-# *look* of reasoning. The seed's claim is about large models, and you should measure it on yours
-# before paying for it, with replies read by code and right answers computed by code.
+# "9.8 becomes 9/10" and "9 / 10 = 2" are nonsense; the conclusion happens to be true. A
+# 135-million-parameter model imitates the *look* of reasoning.
+#
+# ## What the literature reports about scale
+#
+# These are published results, cited here, not measured by this course:
+#
+# - **Wei et al., 2022**, *Chain-of-Thought Prompting Elicits Reasoning in Large Language Models*: with
+#   eight worked examples that show their steps, PaLM 540B more than doubled its solve rate on GSM8K
+#   (grade-school maths word problems) and set a new state of the art. The gain appeared only in models
+#   of roughly 100 billion parameters and up; smaller models wrote fluent but illogical chains, and did
+#   worse than when asked for the answer directly. That is what the 135M model shows above.
+# - **Kojima et al., 2022**, *Large Language Models are Zero-Shot Reasoners*: adding only "Let's think
+#   step by step", with no examples, took InstructGPT (`text-davinci-002`) from 17.7 % to 78.7 % on
+#   MultiArith and from 10.4 % to 40.7 % on GSM8K.
+#
+# So chain of thought is a claim about *large* models. Measure it on the model you will pay for, with
+# replies read by code and right answers computed by code. The cells of this section run unchanged
+# against a bigger model: start JupyterLab with `COURSE_PROVIDER=openai` (and `OPENAI_API_KEY`), or with
+# `COURSE_PROVIDER=openai-compatible COURSE_BASE_URL=… COURSE_MODEL=…` for a larger model on your own
+# server, and compare the counts with the ones above. (`COURSE_PROVIDER=local` runs the same 135M model
+# live, so expect the same picture with fresh samples.)
 
 # %% [markdown]
 # ## Trading compute for accuracy
@@ -174,14 +203,9 @@ print(samples[COMPARISONS[1].question, "cot"][3].text)
 # counted with tiktoken. The price table turns the scripted lengths into the cost of 1,000 answers.
 
 # %%
-from statistics import mean
-
 from course_lib.cost import request_cost
 
-small_tokens = {
-    mode: mean(r.usage.completion_tokens for (q, m), rs in samples.items() if m == mode for r in rs)
-    for mode in MODES
-}
+small_tokens = {mode: summary[mode].mean_completion_tokens for mode in MODES}
 large_tokens = {"direct": direct.usage.completion_tokens, "cot": stepwise.usage.completion_tokens}
 for who, tokens in (("SmolLM2 (recorded)", small_tokens), ("large model (scripted)", large_tokens)):
     ratio = tokens["cot"] / tokens["direct"]
@@ -193,22 +217,38 @@ for model in ("gpt-4o-mini", "gpt-4"):
     print(f"{model:12} output cost of 1,000 scripted answers: direct ${cost['direct']:.4f}, CoT ${cost['cot']:.4f}")
 
 # %% [markdown]
-# The seed's table says 15 tokens cost \$0.001 and 120 tokens \$0.008, "8× the cost for 1.5× the
-# accuracy" (60 % → 92 %). Its figures fit GPT-4's \$60 per million output tokens, which also reproduces
-# its refund figures below exactly. Recomputed:
-
-# %%
-gpt4 = lambda tokens: request_cost({"completion_tokens": tokens}, "gpt-4").total  # noqa: E731
-print(f"15 tokens: ${gpt4(15):.4f}   120 tokens: ${gpt4(120):.4f}   ratio {gpt4(120) / gpt4(15):.0f}x")
-print(f"accuracy ratio 92 % / 60 %: {0.92 / 0.60:.2f}x")
-
-# %% [markdown]
-# **Erratum:** 120 tokens at that rate cost \$0.0072, not \$0.008 (the 8× ratio holds). The accuracy
-# figures are the seed's own and cannot be recomputed here; what we *can* measure, on a small model,
-# is above.
-#
 # When to pay for steps: multi-step problems, decisions where a mistake is expensive, and anything
 # someone must be able to audit later. Not for lookups and high-volume, low-stakes labels.
+#
+# ## Models that reason before answering
+#
+# Some models are trained to do chain of thought on their own: OpenAI's o-series, for example, first
+# generate reasoning tokens and then the visible answer. You do not prompt for the steps, and the API
+# does not return them, but you pay for them: they are output tokens, counted inside
+# `usage.completion_tokens` and broken out in `usage.completion_tokens_details.reasoning_tokens`. They
+# also count against the output cap, so a tight `max_completion_tokens` can be spent entirely on
+# reasoning and return an empty answer with `finish_reason="length"`.
+#
+# The course's `Usage` carries `reasoning_tokens` (the OpenAI adapter reads it, live or replayed), and
+# `request_cost` shows them apart while billing them once. The usage block below is written by the
+# course in the API's shape (an illustration, not a recorded call). The course's price table lists no
+# reasoning model, so suppose this one bills at gpt-4o's rates:
+
+# %%
+usage_block = {  # written by the course, in the shape the API reports
+    "prompt_tokens": 40,
+    "completion_tokens": 1_200,
+    "completion_tokens_details": {"reasoning_tokens": 1_120},
+}
+bill = request_cost(usage_block, "gpt-4o")
+print(f"completion tokens {bill.completion_tokens:,}: {bill.reasoning_tokens:,} hidden reasoning + "
+      f"{bill.visible_completion_tokens:,} visible answer")
+print(f"output cost ${bill.output_cost:.5f}, of which reasoning ${bill.reasoning_cost:.5f} "
+      f"({bill.reasoning_cost / bill.output_cost:.0%}); total ${bill.total:.5f}, reasoning billed once")
+
+# %% [markdown]
+# A short visible answer can hide a long bill. Log `reasoning_tokens` beside the other counts, and cap
+# the reasoning (the provider's reasoning-effort setting, the output cap) where the task does not need it.
 #
 # ## The refund decision with an audit trail
 #
@@ -221,23 +261,26 @@ policy = RefundPolicy()
 print(policy.describe())
 
 # %% [markdown]
-# The seed's example order was bought on 2024-01-15 and its refund requested on 2024-03-20. How many
-# days is that? Not 64, as the seed's model answer says: 2024 is a leap year.
+# Every verdict depends on a day count, and day counts are where code goes wrong too. A common mistake
+# is to count days from a table of month lengths, with February always 28 days. It is right inside a
+# month and in most years, so it passes casual tests; the input that breaks it is a span across
+# 29 February of a leap year. The fix is to subtract real dates:
 
 # %%
 from datetime import date, datetime
 
-from course_lib.lessons.l04_chain_of_thought.refund import elapsed_days
+from course_lib.lessons.l04_chain_of_thought.refund import elapsed_days, naive_day_count
 
-print("days elapsed:", elapsed_days(date(2024, 1, 15), date(2024, 3, 20)))
-print("by month: 16 left in January + 29 in February + 20 in March =", 16 + 29 + 20)
+for start, end in ((date(2023, 2, 10), date(2023, 3, 12)), (date(2024, 2, 10), date(2024, 3, 12))):
+    print(f"{start} -> {end}: month table {naive_day_count(start, end)} days, "
+          f"date subtraction {elapsed_days(start, end):.0f} days")
 
 # %% [markdown]
-# **Erratum:** the seed's example claims 64 days; 65 elapsed. Here it does not change the decision
-# (65 < 90 for a defective product), which is exactly why such errors go unnoticed until one does.
+# One day matters when it crosses a window: 30 days is inside a 30-day change-of-mind window, 31 is not.
 #
-# The code computes days with `timedelta.total_seconds()`. A common bug is `.seconds`, which is only
-# the seconds *left over after whole days*:
+# The code computes days with `timedelta.total_seconds()`. Another common bug is `.seconds`, which is
+# only the seconds *left over after whole days*, so it looks plausible for spans under a day and is
+# badly wrong for anything longer:
 
 # %%
 delta = datetime(2024, 3, 20, 9, 0) - datetime(2024, 1, 15, 17, 30)
@@ -276,56 +319,42 @@ for d in decisions:
     print(f"{d.audit.order_id}: {'; '.join(d.audit.discrepancies) or 'model and code agree'}")
 
 # %% [markdown]
-# ORD-12346 is the case that matters: the model counted 30 days (as if February had 28), approved a
-# change-of-mind refund "on the last day", and was wrong: 31 days elapsed, so the policy says DENY.
-# Trusting the model's arithmetic would have paid it; the code caught it. ORD-12348 shows the other
-# guard: a category the policy does not know goes to a person (REVIEW), not to the model's guess.
+# ORD-12346 is the case that matters: the model counted 30 days (the month-table mistake above),
+# approved a change-of-mind refund "on the last day", and was wrong: 31 days elapsed, so the policy says
+# DENY. Trusting the model's arithmetic would have paid it; the code caught it. ORD-12345 has the same
+# slip (64 claimed, 65 elapsed) without consequence, because 65 is still inside 90 days: that is why
+# such errors go unnoticed until one crosses a boundary. ORD-12348 shows the other guard: a category the
+# policy does not know goes to a person (REVIEW), not to the model's guess.
 #
-# **Erratum (the seed's "without CoT" example):** the seed says a plain yes/no prompt wrongly approved
-# this order because it "didn't check the 30-day window". Under the seed's own policy a defective
-# product has 90 days, and its own CoT answer approves the same order. The plain answer was right,
-# for no visible reason; the real gain of the CoT version is the audit trail, not the verdict.
-#
-# The seed's cost case, recomputed (GPT-4 output rate as above):
+# Is the audit worth its tokens? Suppose a decision with steps costs 300 output tokens and one without
+# costs 50, at gpt-4 output prices, and the shop decides 2,000 refunds a month. The extra spend is the
+# break-even point: catching one wrong refund of that size a month pays for it. This is the lesson's one
+# "check the arithmetic" moment:
 
 # %%
-simple, cot_cost = gpt4(50), gpt4(300)
-refunds, correction = 2000, 25
-saved = refunds * correction
-print(f"per decision: ${simple:.3f} vs ${cot_cost:.3f} ({cot_cost / simple:.0f}x); saved {refunds} x ${correction} = ${saved:,}")
-print(f"extra token spend on {refunds} decisions: ${refunds * (cot_cost - simple):.2f} -> {saved / (refunds * (cot_cost - simple)):,.0f}x return")
-print(f"${saved:,} / (10,000 x ${cot_cost:.3f}) = {saved / (10_000 * cot_cost):.0f}x: the seed's 278x")
+per_decision = {n: request_cost({"completion_tokens": n}, "gpt-4").total for n in (50, 300)}
+refunds_per_month = 2_000
+extra = refunds_per_month * (per_decision[300] - per_decision[50])
+print(f"per decision: ${per_decision[50]:.3f} without steps, ${per_decision[300]:.3f} with steps")
+print(f"extra for {refunds_per_month:,} decisions a month: ${extra:.2f}; "
+      f"ORD-12346 alone would have paid out ${orders[1].amount}")
 
 # %% [markdown]
-# **Erratum:** with the seed's own 2,000 refunds the return on the *extra* tokens is about 1,667×; its
-# 278× only fits 10,000 decisions at the full CoT price. Either way the tokens are cheap next to one
-# wrong refund, which is the point.
-#
 # ## Streaming the steps (checkpoint)
 #
-# The seed's checkpoint: a chat must answer within 2 s, CoT takes 5.8 s. Its answer is to stream each
-# step as it is produced, so the user watches the reasoning instead of a spinner, and to route simple
-# questions around CoT altogether. First, its routing arithmetic: 70 % of queries at 0.8 s, 25 % at
-# 2.5 s, 5 % at 5.8 s, plus a 0.1 s classifier on every query:
+# The checkpoint: a support chat must show something within 2 s, and a full step-by-step answer takes
+# 5.8 s. Two moves: stream each step as it is produced, so the user watches the reasoning instead of a
+# spinner, and route simple questions around CoT altogether. Suppose 70 % of queries are simple
+# (0.8 s), 25 % medium (2.5 s) and 5 % need full reasoning (5.8 s), and a 0.1 s classifier routes every
+# query:
 
 # %%
 mix = {0.8: 0.70, 2.5: 0.25, 5.8: 0.05}
 routed = sum(latency * share for latency, share in mix.items())
-print(f"average without the classifier: {routed:.3f} s, with it: {routed + 0.1:.3f} s")
+print(f"average latency: {routed:.3f} s routed, {routed + 0.1:.3f} s with the classifier; "
+      f"{5.8:.1f} s if every query used full reasoning")
 
 # %% [markdown]
-# That matches the seed's 1.6 s only with the classifier counted (1.575 s). Its "after" table, recomputed (accuracy 70 % → 91 %, satisfaction 6.8 → 8.4, abandonment 18 % → 9 %,
-# cost \$0.003 → \$0.012 per query, 100,000 queries a month):
-
-# %%
-print(f"accuracy: +{91 - 70} percentage points = +{(91 - 70) / 70:.0%} relative")
-print(f"satisfaction: {8.4 / 6.8 - 1:+.1%}; abandonment: {9 / 18 - 1:+.0%}; cost: {0.012 / 0.003:.0f}x")
-print(f"extra token cost: 100,000 x ${0.012 - 0.003:.3f} = ${100_000 * (0.012 - 0.003):,.0f} a month")
-
-# %% [markdown]
-# **Erratum:** the table's "+21 %" accuracy gain is 21 percentage points, a 30 % relative gain; the other
-# figures check out. None of them is measured here: they are the seed's scenario.
-#
 # Now the streaming. The model writes one JSON object per line, `{"step": …, "content": …}`, ending with a `final` step:
 
 # %%
@@ -354,28 +383,41 @@ for step in iter_steps(deltas):
 print(f"{len(deltas)} pieces, source: {chunks[-1].result.source}")
 
 # %% [markdown]
-# Measured on this machine (scaled back to simulated seconds, so it varies a little run to run):
+# When should the first step have appeared? `step_timeline` computes the replay's exact schedule
+# (piece *j* arrives at TTFT + (*j*+1) × per-piece time):
 
-# %% tags=["nbval-ignore-output"]
+# %%
+from course_lib.lessons.l04_chain_of_thought.stream import step_timeline
+
 text = "".join(deltas)
-arrived = [c for c in chunks if c.delta]
-first_step_at = next(c.elapsed_s for c in arrived if "\n" in c.delta) / latency.scale
-print(f"first step after ~{first_step_at:.1f} s, whole answer after ~{chunks[-1].elapsed_s / latency.scale:.1f} s")
+exact = step_timeline(text, ttft_s=TTFT, per_piece_s=PER_PIECE)
+print(f"exact schedule: first step at {exact.first_step_s:.2f} s, whole answer at {exact.total_s:.2f} s")
 
 # %% [markdown]
-# ### The seed's stream parser loses every step
+# The run above, timed on this machine and scaled back to simulated seconds, comes out later than the
+# schedule and varies run to run: the machine's own work (the SDK, the parsing) is divided by the
+# scale factor too, so every real millisecond counts as twenty simulated ones.
+
+# %% tags=["nbval-ignore-output"]
+arrived = [c for c in chunks if c.delta]
+first_step_at = next(c.elapsed_s for c in arrived if "\n" in c.delta) / latency.scale
+print(f"measured: first step after {first_step_at:.2f} s, whole answer after {chunks[-1].elapsed_s / latency.scale:.2f} s "
+      f"(schedule: {exact.first_step_s:.2f} s and {exact.total_s:.2f} s)")
+
+# %% [markdown]
+# ### A common mistake: a stream parser that loses every step
 #
-# The seed's code appends each piece to a buffer and, when the buffer contains a newline, tries to parse
-# the *whole buffer* as one JSON object. That only works if a piece never carries the end of one line
-# and the start of the next. Real servers cut text wherever their tokens fall; the replay cuts before
+# A natural first parser appends each piece to a buffer and, when the buffer contains a newline, tries
+# to parse the *whole buffer* as one JSON object. That only works if a piece never carries the end of one
+# line and the start of the next. Real servers cut text wherever their tokens fall; the replay cuts before
 # each word, so `\n{"step":` arrives as one piece:
 
 # %%
 import json
 
 
-def seed_style_steps(pieces):
-    """The seed's logic, for comparison: parse the whole buffer once it holds a newline."""
+def whole_buffer_steps(pieces):
+    """The common mistake: parse the whole buffer as one object once it holds a newline."""
     buffer, steps = "", []
     for piece in pieces:
         buffer += piece
@@ -389,7 +431,7 @@ def seed_style_steps(pieces):
 
 
 print("pieces holding a newline:", [d for d in deltas if "\n" in d][:2])
-print("seed-style parser:", len(seed_style_steps(deltas)), "steps;  iter_steps:", len(list(iter_steps(deltas))), "steps")
+print("whole-buffer parser:", len(whole_buffer_steps(deltas)), "steps;  iter_steps:", len(list(iter_steps(deltas))), "steps")
 
 # %% [markdown]
 # `iter_steps` splits the buffer at every newline, parses each complete line, and keeps the unfinished
@@ -409,12 +451,10 @@ for trial in range(3):
 # %% [markdown]
 # ### When does the user see something?
 #
-# `step_timeline` computes the replay's schedule exactly (piece *j* arrives at TTFT + (*j*+1) × per-piece
-# time), so the timeline below is deterministic. A blocking call does the same work and shows all of it
-# at the end.
+# The exact schedule again, step by step, beside a blocking call that does the same work and shows all
+# of it at the end:
 
 # %%
-from course_lib.lessons.l04_chain_of_thought.stream import step_timeline
 from course_lib.lessons.l04_chain_of_thought.plots import plot_step_timeline
 
 streamed = step_timeline(text, ttft_s=TTFT, per_piece_s=PER_PIECE)
@@ -429,7 +469,7 @@ plt.show()
 # %% [markdown]
 # Two lessons hide in the picture. Streaming does not make the answer faster: the final step arrives at
 # the same time either way. It makes the *wait* shorter, because the first step is on screen long before
-# the end. And the seed's "0.3 s to first feedback" is the time to first *token*: a whole step needs its
+# the end. And "0.3 s to first feedback" would be the time to first *token*: a whole step needs its
 # whole line, which comes later. Keep the first step short, or show a placeholder at the first token.
 #
 # Turn the sliders: a slower first token delays everything equally; a slower time per piece stretches
@@ -450,24 +490,96 @@ print(latency_report(text, TTFT, PER_PIECE, True))
 print(latency_report(text, TTFT, PER_PIECE, False))
 
 # %% [markdown]
-# To reach the seed's 5.8 s with a 0.3 s first token at this per-piece time, a reply would need this
-# many pieces:
+# The checkpoint's 5.8 s answer, with a 0.3 s first token at this per-piece time, would be this many
+# pieces long:
 
 # %%
 print(f"({5.8} - {TTFT}) / {PER_PIECE} = {(5.8 - TTFT) / PER_PIECE:.0f} pieces; this reply has {len(deltas)}")
+
+# %% [markdown]
+# ## Speculative chain of thought
+#
+# Streaming shows the reasoning sooner; it does not give an *answer* sooner. Speculation does: start
+# the cheap direct call and the step-by-step call at the same moment, show the direct answer as
+# provisional when it lands, and replace it if the reasoned answer disagrees. The user waits for the fast
+# call; you pay for both. Here on the scripted large-model replies from the start of the lesson, with
+# the replay's simulated latency (0.3 s to the first token, 0.05 s per token). First the exact schedule:
+
+# %%
+from course_lib.lessons.l04_chain_of_thought.plots import plot_speculative_timeline
+from course_lib.lessons.l04_chain_of_thought.speculative import speculative_timeline
+
+plan = speculative_timeline(
+    direct.usage.completion_tokens, stepwise.usage.completion_tokens, ttft_s=TTFT, per_token_s=PER_PIECE
+)
+print(f"direct call {plan.direct_s:.2f} s ({direct.usage.completion_tokens} tokens), "
+      f"step-by-step call {plan.cot_s:.2f} s ({stepwise.usage.completion_tokens} tokens)")
+print(f"CoT only:         first answer at {plan.first_answer_cot_only:.2f} s")
+print(f"direct, then CoT: provisional at {plan.direct_s:.2f} s, final at {plan.final_answer_sequential:.2f} s")
+print(f"speculative:      provisional at {plan.first_answer_speculative:.2f} s, final at {plan.final_answer_speculative:.2f} s")
+plot_speculative_timeline(plan);
+
+# %% [markdown]
+# The same with real async calls through the provider: `speculative_cot` starts both with `acomplete`
+# and reports each answer as it lands (`sample_scope(0)` replays the same recorded sample the lesson
+# used above). Time runs at a tenth of the simulated delays:
+
+# %%
+from course_lib.lessons.l04_chain_of_thought.speculative import speculative_cot
+from course_lib.providers.replay.scope import sample_scope
+
+fast = get_provider(recordings="04_chain_of_thought", model="gpt-4o-mini",
+                    latency=LatencyModel(ttft_s=TTFT, per_token_s=PER_PIECE, scale=0.1))
+shown = []
+
+
+async def ask(q):
+    with sample_scope(0):
+        return await speculative_cot(fast, q, on_answer=lambda label, answer, at: shown.append((label, answer)))
+
+
+run = await ask(question)  # a notebook cell can await; in a script use asyncio.run(ask(question))
+for label, answer in shown:
+    print(f"{label:11} answer: {answer}")
+print(f"sources: direct [{run.direct.source}], steps [{run.cot.source}]; revised: {run.revised}")
+
+# %% tags=["nbval-ignore-output"]
+print(f"measured: provisional after {run.direct_at_s / 0.1:.2f} s, final after {run.cot_at_s / 0.1:.2f} s "
+      f"(schedule: {plan.direct_s:.2f} s and {plan.cot_s:.2f} s)")
+
+# %% [markdown]
+# Here the provisional "yes" was wrong and the reasoned "no" replaced it, which is the risk: a user may
+# act on the provisional answer. Speculate where a wrong first answer is cheap to take back (a
+# suggestion, a draft, a pre-filled form), label it as provisional, and never where it triggers an
+# action such as a refund.
+
+# %% [markdown]
+# ## What backs each claim
+#
+# Every claim this lesson makes, and whether it was measured here on the real small model, cited from
+# published work, or illustrated with scripted replies:
+
+# %%
+from course_lib.lessons._evidence import evidence_box
+from course_lib.lessons.l04_chain_of_thought.evidence import CLAIMS
+
+evidence_box(CLAIMS)
 
 # %% [markdown]
 # ## Summary
 #
 # - Chain of thought asks the model to write intermediate results before the answer; the answer is read
 #   from a marked `Answer:` line, never from the first number in the text.
-# - The seed's accuracy claim is about large models. Measure on your own model: the small one here rarely
-#   writes steps, never writes the `Answer:` line, and mostly never commits to an answer, steps or not.
-# - Steps cost output tokens: price them per answer and use them where a mistake is expensive.
+# - The published gains are for large models (Wei et al., 2022; Kojima et al., 2022). Measure on your own
+#   model: the 135M one here rarely writes steps, never writes the `Answer:` line, and mostly never
+#   commits to an answer, steps or not.
+# - Steps cost output tokens: price them per answer and use them where a mistake is expensive. Reasoning
+#   models bill hidden reasoning the same way, inside the completion tokens.
 # - Let the model reason and classify; let code do arithmetic and policy, and compare the two. The
 #   audit trail is the durable gain: it is how the wrong day count in ORD-12346 was caught.
 # - Streaming shortens the wait to the first visible step, not the answer. Parse streamed lines with a
 #   buffer that keeps the unfinished tail, so any cut of the text yields the same steps.
+# - Speculative CoT gives a provisional answer after the fast call; use it only where taking it back is cheap.
 #
 # **Exercise:** `exercises/04_chain_of_thought.ipynb`: a CoT prompt and a final-answer parser, a refund
 # policy check computed in code, and a step-stream parser. Grade it with

@@ -1,7 +1,7 @@
 """Scripted recordings of lesson 04 (labelled ``scripted``: written by the course, not by a model).
 
-They show what the seed says a large model does: a wrong direct answer to 9.11 vs 9.8 and a right
-step-by-step one, refund decisions as JSON whose day counts are sometimes wrong, and reasoning
+They illustrate what large models are reported to do: a wrong direct answer to 9.11 vs 9.8 and a
+right step-by-step one, refund decisions as JSON whose day counts are sometimes wrong, and reasoning
 streamed as one JSON step per line. The messages come from the same course_lib functions the
 lesson calls, so the replay keys match.
 """
@@ -15,17 +15,17 @@ from course_lib.providers.replay.recordings import RecordingStore
 
 MODEL = "gpt-4o-mini"
 store = RecordingStore("04_chain_of_thought")
-seed_question = COMPARISONS[0].question  # "Is 9.11 greater than 9.8?"
+question = COMPARISONS[0].question  # "Is 9.11 greater than 9.8?"
 
 store.add_scripted(
-    messages=direct_messages(seed_question),
+    messages=direct_messages(question),
     params={"temperature": 0},
     responses=["Yes."],
     model=MODEL,
-    note="The seed's claim that a large model answering at once says 9.11 > 9.8; not a measurement.",
+    note="A large model answering at once says 9.11 > 9.8: written by the course, not a measurement.",
 )
 store.add_scripted(
-    messages=cot_messages(seed_question),
+    messages=cot_messages(question),
     params={"temperature": 0},
     responses=[
         "Step 1: We compare two decimals, 9.11 and 9.8.\n"
@@ -35,7 +35,7 @@ store.add_scripted(
         "Answer: No"
     ],
     model=MODEL,
-    note="The seed's step-by-step answer to 9.11 vs 9.8 in our format (numbered steps, Answer line).",
+    note="A step-by-step answer to 9.11 vs 9.8 in the course's format (numbered steps, Answer line).",
 )
 
 ORDERS = [
@@ -54,7 +54,7 @@ ORDERS = [
             "step4_decision": "APPROVE",
             "step4_justification": "Defect reported inside the 90-day window.",
         },
-        "The seed's example answer: 64 days claimed, though 2024 is a leap year and 65 days elapsed.",
+        "A day count that misses 29 February: 64 claimed, 65 elapsed in the leap year 2024.",
     ),
     (
         RefundOrder(
@@ -140,6 +140,6 @@ store.add_scripted(
     params={"temperature": 0},
     responses=["".join(json.dumps(s) + "\n" for s in steps)],
     model=MODEL,
-    note="Reasoning streamed as one JSON step per line, as the seed's checkpoint describes.",
+    note="Reasoning streamed as one JSON step per line, for the streaming checkpoint.",
 )
 print(f"wrote {len(store)} entries to {store.save()}")

@@ -1,12 +1,13 @@
-"""Timeline of streamed chain-of-thought steps against a blocking call, in simulated seconds (lesson 04)."""
+"""Timelines in simulated seconds: streamed steps against a blocking call, and speculative CoT (lesson 04)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from course_lib.lessons.l04_chain_of_thought.speculative import SpeculativeTimeline
 from course_lib.lessons.l04_chain_of_thought.stream import Timeline
 
-__all__ = ["plot_step_timeline"]
+__all__ = ["plot_speculative_timeline", "plot_step_timeline"]
 
 
 def plot_step_timeline(streamed: Timeline, blocking: Timeline, *, title: str = "") -> Any:
@@ -56,5 +57,43 @@ def plot_step_timeline(streamed: Timeline, blocking: Timeline, *, title: str = "
     ax.set_xlabel("simulated seconds since the request")
     ax.set_title(title or "When the user sees each reasoning step")
     fig.legend(loc="lower center", ncol=3, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    return fig
+
+
+def plot_speculative_timeline(t: SpeculativeTimeline, *, title: str = "") -> Any:
+    """Three rows: reasoning only, direct then reasoning, both at once; calls as bars, answers as marks (lesson 04)."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 3.0))
+    rows = [
+        ("CoT only", [(0.0, t.cot_s, "#9ecae1")], [(t.cot_s, "final")]),
+        (
+            "direct, then CoT",
+            [(0.0, t.direct_s, "#fdae6b"), (t.direct_s, t.cot_s, "#9ecae1")],
+            [(t.direct_s, "provisional"), (t.final_answer_sequential, "final")],
+        ),
+        (
+            "speculative",
+            [(0.0, t.direct_s, "#fdae6b"), (0.0, t.cot_s, "#9ecae1")],
+            [(t.first_answer_speculative, "provisional"), (t.final_answer_speculative, "final")],
+        ),
+    ]
+    for y, (label, bars, marks) in enumerate(rows):
+        for k, (left, width, colour) in enumerate(bars):
+            offset = 0.18 if label == "speculative" else 0.0
+            ax.barh(y + (offset if k == 0 else -offset), width, left=left, height=0.3, color=colour)
+        for at, kind in marks:
+            ax.plot(at, y, "D" if kind == "final" else "o", color="#08519c" if kind == "final" else "#d94801")
+            ax.annotate(f"{kind} {at:.2f} s", (at, y), xytext=(5, 6), textcoords="offset points", fontsize=8)
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color="#fdae6b", label="direct call"), Patch(color="#9ecae1", label="step-by-step call")]
+    ax.set_yticks(range(len(rows)), [r[0] for r in rows])
+    ax.invert_yaxis()
+    ax.set_xlim(0, t.final_answer_sequential * 1.25)
+    ax.set_xlabel("simulated seconds since the request")
+    ax.set_title(title or "Speculative chain of thought: an answer early, the reasoned one at the end")
+    fig.legend(handles=handles, loc="lower center", ncol=2, fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig

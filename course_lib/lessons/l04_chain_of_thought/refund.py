@@ -27,6 +27,7 @@ __all__ = [
     "audit_refund",
     "decide_refund",
     "elapsed_days",
+    "naive_day_count",
     "refund_messages",
 ]
 
@@ -100,6 +101,22 @@ def elapsed_days(start: date | datetime, end: date | datetime) -> float:
     return delta.total_seconds() / 86400
 
 
+_NAIVE_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def naive_day_count(start: date | datetime, end: date | datetime) -> int:
+    """A common mistake, kept to learn from: days from a month-length table with February always 28 (lesson 04).
+
+    Right within a month and in most years; one day short across 29 February of a leap year.
+    :func:`elapsed_days` subtracts real dates instead.
+    """
+
+    def ordinal(d: date) -> int:
+        return d.year * 365 + sum(_NAIVE_MONTH_DAYS[: d.month - 1]) + d.day
+
+    return ordinal(end) - ordinal(start)
+
+
 class RefundAudit(BaseModel):
     """The code's verdict beside the model's claim, with every disagreement spelled out (lesson 04)."""
 
@@ -162,7 +179,7 @@ def audit_refund(order: RefundOrder, claim: RefundClaim, policy: RefundPolicy | 
 
 
 def refund_messages(order: RefundOrder, policy: RefundPolicy | None = None) -> list[dict[str, str]]:
-    """The seed's refund prompt in our words: policy, four steps, one JSON object (lesson 04)."""
+    """The refund prompt: the policy, four reasoning steps, one JSON object (lesson 04)."""
     policy = policy or RefundPolicy()
     fields = ", ".join(f'"{name}"' for name in RefundClaim.model_fields)
     system = (

@@ -1,8 +1,8 @@
 """Streaming chain-of-thought steps: a parser for JSON-line steps cut anywhere, and simulated timelines (lesson 04).
 
 :class:`StepStreamParser` turns streamed text pieces, split at arbitrary points, into complete steps as
-soon as each line ends (the seed's parser loses every step after a piece that holds a newline and the
-start of the next line). :func:`step_timeline` says when each step becomes visible under a simulated
+soon as each line ends (a parser that tries the whole buffer as one JSON object loses every step
+after a piece that holds a newline and the start of the next line). :func:`step_timeline` says when each step becomes visible under a simulated
 latency, streamed or blocking. All pure: no model, no clock.
 """
 
