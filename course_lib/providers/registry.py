@@ -78,9 +78,12 @@ def _openai_provider(base_url: str | None, api_key: str, model: str, name: str, 
 
     from .openai_adapter import OpenAIProvider
 
+    def async_client() -> Any:  # one per event loop: connections belong to the loop that opened them
+        return openai.AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=0)
+
     return OpenAIProvider(
         openai.OpenAI(api_key=api_key, base_url=base_url, max_retries=0),
-        async_client=openai.AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=0),
+        async_client=async_client,
         model=model,
         name=name,
         **kw,
@@ -112,7 +115,7 @@ def get_provider(
         transport = ReplayTransport(recordings, latency=latency)
         provider = OpenAIProvider(
             transport.openai_client(),
-            async_client=transport.async_openai_client(),
+            async_client=transport.async_openai_client,  # one client per event loop
             model=chosen,
             name="replay",
             **kwargs,
