@@ -65,6 +65,23 @@ def _cell_id(cell: nbformat.NotebookNode, seen: set[str]) -> str:
     return cid
 
 
+def _merge_streams(outputs: list) -> list:
+    """Join consecutive stream outputs of the same name: how the kernel split them depends on timing."""
+    merged: list = []
+    for out in outputs:
+        prev = merged[-1] if merged else None
+        if (
+            prev is not None
+            and out.get("output_type") == "stream"
+            and prev.get("output_type") == "stream"
+            and prev.get("name") == out.get("name")
+        ):
+            prev["text"] = prev["text"] + out["text"]
+        else:
+            merged.append(out)
+    return merged
+
+
 def quiet(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Drop everything that changes from run to run without the content changing (in place)."""
     nb.metadata = nbformat.from_dict(
@@ -209,6 +226,9 @@ def run(path: Path, timeout: int = 120) -> tuple[float, list[str]]:
         os.environ.clear()
         os.environ.update(env_backup)
     found = problems(nb)  # before quieting, while widget outputs still carry their MIME type
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = _merge_streams(cell.outputs)
     write_quietly(nb, path)
     return elapsed, found
 

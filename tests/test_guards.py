@@ -25,7 +25,7 @@ from course_lib.guards import (
 from course_lib.providers.base import ChatResult, Choice, ProviderError, ServerError, Usage
 from course_lib.providers.scripted import ScriptedProvider
 
-LONG_CONTEXT = "Order history and policy excerpt. " * 500  # about 3,500 tokens, like the seed's 4,000
+LONG_CONTEXT = "Order history and policy excerpt. " * 500  # about 3,500 tokens
 
 
 def call(i: int = 1, *, t: float = 0.0, cost: float = 0.0, tokens: int = 0, user="u", tenant="t") -> CallInfo:

@@ -21,8 +21,8 @@ from course_lib.lessons.l08_token_economics.widgets import (
     WORLDS,
     cost_controls,
     runaway_controls,
-    seed_prices,
     support_chat_table,
+    what_if_prices,
 )
 
 SHORT = Incident(duration_s=600)
@@ -49,7 +49,7 @@ def _close_figures():
 # --------------------------------------------------------------------------- the pure functions
 
 
-def test_seed_world_reproduces_the_seed_baseline_of_45000_a_month():
+def test_gpt4_world_baseline_is_45000_a_month():
     table = support_chat_table()
     # 1,000 prompt + 250 completion tokens on gpt-4 at $30 / $60 per million: $0.045 a call, 1M calls.
     assert table.baseline.cost.total == pytest.approx(0.045)
@@ -98,13 +98,13 @@ def test_requests_per_month_scales_the_bill_linearly():
     assert large.final.cost.projection.per_month == pytest.approx(2 * small.final.cost.projection.per_month)
 
 
-def test_seed_prices_and_bad_arguments():
-    table = seed_prices(0.9)
+def test_what_if_prices_and_bad_arguments():
+    table = what_if_prices(0.9)
     assert table.get("gpt-4").cached_input == pytest.approx(3.0)
     assert table.get("gpt-3.5-turbo").cached_input == pytest.approx(0.05)
-    assert seed_prices(0.0).get("gpt-4").cached_rate == pytest.approx(30.0)
+    assert what_if_prices(0.0).get("gpt-4").cached_rate == pytest.approx(30.0)
     with pytest.raises(ValueError):
-        seed_prices(1.5)
+        what_if_prices(1.5)
     with pytest.raises(ValueError, match="world"):
         support_chat_table(world="tomorrow")
 

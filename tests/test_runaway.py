@@ -66,7 +66,7 @@ def test_without_guards_the_loop_bills_every_call_for_35_minutes(unguarded):
     assert unguarded.total == pytest.approx(3500 * per_call)
     assert unguarded.blocked == {} and unguarded.first_alert is None and unguarded.kill_engaged is None
     assert unguarded.times[-1] < 35 * 60
-    assert unguarded.spend_at(5 * 60) == pytest.approx(500 * per_call)  # the seed's 3:05 mark
+    assert unguarded.spend_at(5 * 60) == pytest.approx(500 * per_call)  # 500 calls by 3:05
 
 
 def test_the_breaker_stops_spend_at_or_under_the_hourly_cap(breaker_only):
@@ -94,7 +94,7 @@ def test_all_guards_alert_within_a_minute_and_the_kill_switch_stops_spend(all_gu
     assert events[0].startswith("bug deployed") and "kill switch" in events[2] and "anomaly" in events[1]
 
 
-def test_the_seed_detector_settings_fire_late_or_never():
+def test_per_second_detector_settings_fire_late_or_never():
     ten_x = simulate_runaway(SHORT, Protection(anomaly_threshold=10, respond_after_s=None))
     assert ten_x.first_alert == pytest.approx(99 * 0.6)  # 100 requests in the window: the end of minute one
     one_second = Protection(

@@ -55,7 +55,7 @@ def test_caching_bills_the_hit_share_of_the_prefix_at_the_cached_rate():
 
 
 def test_what_if_a_90_percent_cache_discount_on_gpt4():
-    # The seed's example: 500 cached + 50 new tokens, cache at a tenth of the input price.
+    # 500 cached + 50 new tokens, cache at a tenth of the input price.
     table = load_prices().with_price("gpt-4", cached_input=3.0)
     s = Scenario.for_model(
         "gpt-4", prompt_tokens=550, completion_tokens=0, requests_per_day=1, cacheable_tokens=500

@@ -140,7 +140,7 @@ def test_the_gpus_needed_hold_the_total(total, usable):
     assert exact == 1 or (exact - 1) * capacity < total + 1e-6
 
 
-def test_table_rows_recompute_the_seed_figures():
+def test_table_rows_give_the_weights_of_a_70b_model():
     rows = vram_table([ModelShape("70B", 70, 80, 8, 128, 8192)], context_tokens=0, overhead_fraction=0.0)
     assert [r["precision"] for r in rows] == ["fp32", "fp16", "int8", "int4"]
     assert [r["weights_gb"] for r in rows] == pytest.approx([280, 140, 70, 35])

@@ -49,7 +49,7 @@ class SlidingWindowRateLimiter:
         return 0.0 if len(hits) < self.limit else hits[0] + self.window_s - now
 
     def allow(self, user: str = "default") -> bool:
-        """Take a slot for ``user`` if one is free; False otherwise (the seed's interface)."""
+        """Take a slot for ``user`` if one is free; False otherwise (the usual rate-limiter interface)."""
         now = self.clock()
         hits = self._live(user, now)
         if len(hits) >= self.limit:

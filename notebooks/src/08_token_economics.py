@@ -2,22 +2,24 @@
 # # 08 · Token economics: what a request costs, and how to stop a runaway
 #
 # **Objectives**
-# - Price a request from its real token counts (tiktoken) and a dated price table, cached tokens included.
+# - Price a request from its real token counts (tiktoken) and a dated price table, cached and hidden
+#   reasoning tokens included.
 # - See how far the "4 characters per token" rule of thumb lands from a real count.
 # - Compute the five cost optimisations (prompt caching, model routing, output limits, compression,
-#   batching) and recompute the seed's compound savings table, with an erratum wherever our figure differs.
-# - Replay the 3 am cost runaway against a rate limiter, a budget circuit breaker, an anomaly detector and
-#   a kill switch, and read the spend burn-down.
+#   batching) and their compound effect from stated assumptions, and change those assumptions.
+# - Meter spend over every call, not the last one, and replay a 3 am cost runaway against a rate
+#   limiter, a budget circuit breaker, an anomaly detector and a kill switch.
 #
 # Most of this lesson is arithmetic on token counts and prices: only two model calls are replayed, and
-# their answers are **scripted** by the course (`source == "scripted"`), not a model's output.
+# their answers are **scripted** by the course (`source == "scripted"`), not a model's output. Business
+# figures (traffic, shares, hit rates) are assumptions, each stated once where it is used.
 
 # %% [markdown]
 # ## 1. The price table
 #
 # Prices change, so the course keeps them in one dated file (`course_lib/data/models.json`) in USD per
-# million tokens, with where they came from. The seed's figures are GPT-4-era prices; we keep those models
-# in the table beside two current ones.
+# million tokens, with where they came from. It holds the GPT-4-era models beside two current ones, which
+# shows how fast prices fall.
 
 # %%
 from course_lib.cost import load_prices
@@ -30,18 +32,15 @@ for name in ("gpt-4", "gpt-4-turbo", "gpt-3.5-turbo", "gpt-4o", "gpt-4o-mini"):
     print(f"{name:14} input {p.input:6.2f}  cached {cached}  output {p.output:6.2f}  output/input {p.output / p.input:.0f}x")
 
 # %% [markdown]
-# GPT-4's output tokens cost twice its input tokens, which is the seed's "key insight". The ratio depends
-# on the model: for the current models above it is 4×. Answers are the expensive part of a request.
-#
-# > **Erratum.** The seed prices GPT-3.5-Turbo input at $0.0015 per 1K tokens ($1.50 per million); the
-# > dated table says $0.50 per million. The older price is out of date, not wrong at the time.
+# An output token costs several input tokens: twice for GPT-4, four times for the current models. Answers
+# are the expensive part of a request, which is why the cap on an answer's length matters so much below.
 
 # %% [markdown]
 # ## 2. A typical request, counted
 #
-# The seed's typical request summarises a 5,000-word article on GPT-4 with `max_tokens=500`. We need a
-# 5,000-word text: one paragraph repeated to 5,000 words stands in for it (what matters for the count is
-# tokens per word of ordinary English). The call is replayed; its answer is scripted.
+# Summarise a 5,000-word article on GPT-4 with `max_tokens=500`. One paragraph repeated to 5,000 words
+# stands in for the article (what matters for the count is tokens per word of ordinary English). The call
+# is replayed; its answer is scripted.
 
 # %%
 from course_lib import get_provider
@@ -67,27 +66,25 @@ print(f"source={result.source}  words in the article={len(ARTICLE.split()):,}  u
 # `computed=True`: the answer is scripted, so its usage was counted with tiktoken when it was recorded. A
 # real server reports usage itself, and `usage` is what you are billed for. `request_cost` prices it: the
 # uncached prompt at the input rate, cached prompt tokens at the cached rate, the answer at the output rate.
+# Suppose the service sends 100,000 such requests a month:
 
 # %%
 from course_lib.cost import count_message_tokens, count_tokens, monthly_projection, request_cost
 
-ours = request_cost(result, "gpt-4")
-seeds = request_cost({"prompt_tokens": 10 + 1200, "completion_tokens": 400}, "gpt-4")  # the seed's guesses
+REQUESTS_PER_MONTH = 100_000
+typical = request_cost(result, "gpt-4")
 system = count_message_tokens(request[:1], "gpt-4") - 3  # minus the 3 tokens that prime the reply
-print(f"system prompt: seed 10 tokens, real {system} ({count_tokens(request[0]['content'], 'gpt-4')} of text + framing)")
-print(f"prompt tokens: seed {seeds.prompt_tokens:,}, real {ours.prompt_tokens:,}")
-print(f"seed's request:  ${seeds.input_cost:.4f} in + ${seeds.output_cost:.4f} out = ${seeds.total:.4f}")
-print(f"our request:     ${ours.input_cost:.4f} in + ${ours.output_cost:.4f} out = ${ours.total:.4f}")
-for label, cost in (("seed", seeds), ("ours", ours)):
-    print(f"{label}: 100,000 requests a month → ${monthly_projection(cost, 100_000 / 30).per_month:,.0f}")
-print(f"1,200 tokens of this prose is about {1200 * 5000 / count_tokens(ARTICLE, 'gpt-4'):,.0f} words; "
-      f"the real request costs {ours.total / seeds.total:.1f}x the seed's")
+print(f"system prompt {system} tokens ({count_tokens(request[0]['content'], 'gpt-4')} of text + message framing); "
+      f"whole prompt {typical.prompt_tokens:,} tokens, {typical.prompt_tokens / 5000:.2f} per word of the article")
+print(f"one request: ${typical.input_cost:.4f} in + ${typical.output_cost:.4f} out = ${typical.total:.4f}")
+print(f"{REQUESTS_PER_MONTH:,} a month → ${monthly_projection(typical, REQUESTS_PER_MONTH / 30).per_month:,.0f}")
+print(f"the article is {typical.input_cost / typical.total:.0%} of the bill; the answer, {typical.completion_tokens} "
+      f"tokens, the rest")
 
 # %% [markdown]
-# > **Erratum.** The seed's arithmetic is right for its numbers ($0.060 a request, $6,000 for 100,000), and
-# > its 10 tokens for the system prompt are right too, but its article is not: 1,200 tokens is roughly a
-# > thousand words, and a 5,000-word article is several times that (the count above). Even with a shorter
-# > answer than the seed's 400 tokens, the real request costs about three times as much. Count, don't guess.
+# A word of English prose is more than one token, so a long document dominates the bill even though its
+# tokens are the cheap kind. Count, don't guess; and the next section shows why guessing from characters
+# is no better.
 #
 # ## 3. Four characters per token?
 #
@@ -109,27 +106,56 @@ samples = {
     "German": "Die Rückerstattung wurde gestern veranlasst und sollte in drei Werktagen auf Ihrem Konto sein.",
     "Japanese": "返金は昨日手続きされ、3営業日以内にお客様の口座に反映される予定です。",
 }
+misses = {}
 for name, text in samples.items():
     guess, gpt4, gpt4o = estimate_tokens_by_chars(text), count_tokens(text, "gpt-4"), count_tokens(text, "gpt-4o")
-    print(f"{name:14} {len(text):5} chars  4-char guess {guess:4}  cl100k {gpt4:4} ({guess / gpt4 - 1:+4.0%})  o200k {gpt4o:4}")
+    misses[name] = guess / gpt4 - 1
+    print(f"{name:14} {len(text):5} chars  4-char guess {guess:4}  cl100k {gpt4:4} ({misses[name]:+4.0%})  o200k {gpt4o:4}")
+worst = min(misses, key=misses.get)
+print(f"worst miss: {worst}, where the real count is {1 / (1 + misses[worst]):.1f}x the guess")
 
 # %% [markdown]
-# The rule over-counts this English prose by a quarter and under-counts the rest: identifiers, JSON and
-# code by a quarter to a third, Japanese (where a character is often a token or more) by four fifths. A
-# budget guard that estimated with it could be off by a factor of four. The guards in this course count
-# with the model's own tokenizer, which also differs between model families (German, Japanese).
+# The rule over-counts this English prose and under-counts everything else: identifiers, JSON and code
+# by a quarter to a third, Japanese (where a character is often a token or more) by far more. A budget
+# guard that estimated with it could be off several times over. The guards in this course count with the
+# model's own tokenizer, which also differs between model families (German, Japanese).
 #
-# ## 4. Optimisation 1: prompt caching
+# ## 4. Hidden reasoning tokens
 #
-# Providers bill prompt tokens they have just seen (a stable prefix: the system prompt, fixed examples,
-# tool definitions) at a lower *cached* rate. The seed's example: a 500-token system prompt and a
-# 50-token question, 100,000 requests, with a 90 % discount on cached tokens. GPT-4 never had a cached
-# rate (`none` above), so this is a what-if: `seed_prices()` gives the seed's three GPT models that discount.
+# A reasoning model thinks before it answers, and bills the thinking. The API reports those tokens
+# *inside* `completion_tokens`, with the share that was reasoning in
+# `usage.completion_tokens_details.reasoning_tokens`. The price table holds no reasoning model, so this
+# example prices GPT-4o's rates as a stand-in. Suppose a question with a 400-token prompt comes back with
+# a 300-token answer after 1,200 tokens of hidden reasoning, as the API would report it:
 
 # %%
-from course_lib.lessons.l08_token_economics.widgets import seed_prices
+reported = {"prompt_tokens": 400, "completion_tokens": 1500, "completion_tokens_details": {"reasoning_tokens": 1200}}
+thinking = request_cost(reported, "gpt-4o")
+print(f"completion {thinking.completion_tokens:,} tokens: {thinking.reasoning_tokens:,} reasoning + "
+      f"{thinking.visible_completion_tokens} you can read")
+print(f"output ${thinking.output_cost:.4f}, of which reasoning ${thinking.reasoning_cost:.4f}; total ${thinking.total:.4f}")
+naive_total = thinking.total + thinking.reasoning_tokens * prices.get("gpt-4o").output / 1e6
+print(f"adding the reasoning on top of the completion would give ${naive_total:.4f}: "
+      f"{naive_total / thinking.total - 1:.0%} too much, billed twice")
+print(f"pricing only the visible answer would give ${request_cost({'prompt_tokens': 400, 'completion_tokens': 300}, 'gpt-4o').total:.4f}")
 
-what_if = seed_prices(cache_discount=0.9)
+# %% [markdown]
+# Two mistakes sit on either side of the right figure: adding reasoning to the completion bills it twice,
+# and pricing only the text you can read misses most of the cost. The answer the user sees is a fifth of
+# what was generated here, and a length cap on the completion is a cap on reasoning plus answer: set it
+# too low and the model spends it all thinking and returns nothing.
+#
+# ## 5. Optimisation 1: prompt caching
+#
+# Providers bill prompt tokens they have just seen (a stable prefix: the system prompt, fixed examples,
+# tool definitions) at a lower *cached* rate. Suppose a 500-token system prompt and a 50-token question,
+# 100,000 requests, and a cached rate 90 % below the input rate. GPT-4 never had a cached rate (`none`
+# above), so this is a what-if: `what_if_prices()` gives the three older GPT models that discount.
+
+# %%
+from course_lib.lessons.l08_token_economics.widgets import what_if_prices
+
+what_if = what_if_prices(cache_discount=0.9)
 
 
 def bill(prompt: int, cached: int, completion: int = 0, table=what_if, model="gpt-4", n=100_000) -> float:
@@ -141,20 +167,20 @@ def bill(prompt: int, cached: int, completion: int = 0, table=what_if, model="gp
 
 
 # %%
-for label, completion in (("input only (the seed)", 0), ("with a 400-token answer", 400)):
+for label, completion in (("prompt only", 0), ("with a 400-token answer", 400)):
     plain, cached = bill(550, 0, completion), bill(550, 500, completion)
     print(f"{label:24} ${plain:9,.2f} → ${cached:9,.2f}  saving {1 - cached / plain:.0%}")
 print(f"with the price table as it is (no cached rate for gpt-4): saving {1 - bill(550, 500, table=prices) / bill(550, 0, table=prices):.0%}")
 
 # %% [markdown]
-# The seed's $1,650 → $300 (82 %) checks out, for the input alone. Three things shrink it in practice:
+# On the prompt alone the cache removes most of the bill. Three things shrink it in practice:
 #
-# - **Answers are not cached.** With an answer of the typical request's length, the same cache saves a
-#   third of the bill, not four fifths.
+# - **Answers are not cached.** With an answer of ordinary length, the same cache saves far less (second
+#   line).
 # - **A floor.** OpenAI caches automatically, but only prompts of at least 1,024 tokens, and then in steps
 #   of 128 tokens; Anthropic's explicit cache has a similar minimum and bills cache *writes* above the input
 #   rate. A 550-token prompt is never cached.
-# - **The discount is per model** (next cell): half price on the GPT-4o family in our table.
+# - **The discount is per model** (next cell): half price on the GPT-4o family in the table.
 #
 # To get hits, put everything stable first and anything that varies (the user's question, a timestamp)
 # after it: one changed token early in the prompt makes everything after it a miss.
@@ -165,33 +191,27 @@ for name in ("gpt-4o", "gpt-4o-mini", "claude-sonnet-5-5"):
     print(f"{name:18} cached input ${p.cached_input:.3f} vs ${p.input:.3f} per million: {1 - p.cached_input / p.input:.0%} off")
 
 # %% [markdown]
-# ## 5. Optimisation 2: model routing
+# ## 6. Optimisation 2: model routing
 #
-# Not every query needs the strongest model. The seed sends 60 % of queries to GPT-3.5-Turbo, 30 % to
-# GPT-4-Turbo and 10 % to GPT-4, and quotes a cost per query for each. Its GPT-4 figure ($0.045) is what a
-# request of 1,000 prompt and 250 completion tokens costs, so we price that request on all three models.
+# Not every query needs the strongest model. Suppose 60 % of queries can be answered by GPT-3.5-Turbo,
+# 30 % need GPT-4-Turbo and 10 % GPT-4, and a query is 1,000 prompt and 250 completion tokens:
 
 # %%
 from course_lib.lessons.l08_token_economics.savings import ModelRouting, Scenario, saving
 
 mix = {"gpt-3.5-turbo": 0.6, "gpt-4-turbo": 0.3, "gpt-4": 0.1}
-seed_per_query = {"gpt-3.5-turbo": 0.002, "gpt-4-turbo": 0.015, "gpt-4": 0.045}
 query = {"prompt_tokens": 1000, "completion_tokens": 250}
-for model in mix:
-    print(f"{model:14} seed ${seed_per_query[model]:.4f}   ours ${request_cost(query, model).total:.4f}")
+for model, share in mix.items():
+    print(f"{model:14} {share:4.0%} of queries at ${request_cost(query, model).total:.4f}")
 all_gpt4 = Scenario.for_model("gpt-4", **query, requests_per_day=1000)
 routed = saving(all_gpt4, ModelRouting(mix))
-seed_sum = sum(share * seed_per_query[m] for m, share in mix.items())
-print(f"blended: seed states $0.0081; the seed's own numbers give ${seed_sum:.4f}; ours ${routed.after.total:.4f}")
-print(f"saving vs all GPT-4: seed states 82%; seed's numbers {1 - seed_sum / 0.045:.0%}; ours {routed.fraction:.0%}")
+print(f"blended ${routed.after.total:.4f} a query against ${routed.before.total:.4f} on GPT-4 alone: "
+      f"{routed.fraction:.0%} less")
 
 # %% [markdown]
-# > **Erratum.** 0.6 × 0.002 + 0.3 × 0.015 + 0.1 × 0.045 is $0.0102, not $0.0081, so the seed's own
-# > figures give a 77 % saving, not 82 %. With the dated prices the cheap tier is cheaper still (GPT-3.5
-# > input fell to a third) and GPT-4-Turbo a little dearer for this request; the two almost cancel out.
-#
-# Two costs the seed leaves out: the classifier that picks the tier runs on *every* query, and a wrong
-# route sends a hard question to a weak model. The classifier is cheap, as long as it is small and short:
+# Two costs come with routing: the classifier that picks the tier runs on *every* query, and a wrong route
+# sends a hard question to a weak model (which costs a retry, or a wrong answer). The classifier is cheap,
+# as long as it is small and short:
 
 # %%
 classify = [
@@ -206,53 +226,56 @@ print(f"classifier on gpt-4o-mini: ${overhead:.7f} a query ({overhead / routed.a
 # The blended cost always lies between the cheapest and the dearest model of the mix, as long as the shares
 # sum to 1: exercise 8.2 builds that function and tests exactly this.
 #
-# ## 6. Optimisation 3: output limits
+# ## 7. Optimisation 3: output limits
 #
-# The seed's example: an answer of 2,000 tokens against one capped at 200, on GPT-4.
+# An answer of 2,000 tokens against one capped at 200, on GPT-4:
 
 # %%
 for tokens in (2000, 200):
     print(f"{tokens:5} output tokens on gpt-4: ${request_cost({'completion_tokens': tokens}, 'gpt-4').total:.3f}")
 
 # %% [markdown]
-# The seed's $0.12 → $0.012 is right. But `max_tokens` does not make a model concise: it cuts the answer off
-# (`finish_reason == "length"`), mid-sentence if need be. Ask for brevity in the prompt, set `max_tokens` a
-# little above the length you asked for, and treat `"length"` as a failure to handle, never as an answer.
-# Ignoring it is exactly how the 3 am incident below begins. `max_tokens` is also what makes a cost
-# *bound* possible: the guards below price every call at its prompt plus `max_tokens` before letting it run.
+# Ten times fewer tokens, ten times cheaper. But `max_tokens` does not make a model concise: it cuts the
+# answer off (`finish_reason == "length"`), mid-sentence if need be. Ask for brevity in the prompt, set
+# `max_tokens` a little above the length you asked for, and treat `"length"` as a failure to handle, never
+# as an answer. Ignoring it is exactly how the 3 am incident below begins. `max_tokens` is also what makes a
+# cost *bound* possible: the guards below price every call at its prompt plus `max_tokens` before letting
+# it run.
 #
-# ## 7. Optimisation 4: compression
+# ## 8. Optimisation 4: compression
 #
-# Shorter instructions cost less on every request. The seed's own examples, counted:
+# Shorter instructions cost less on every request. Two instructions, each written politely and tersely:
 
 # %%
 from course_lib.lessons.l08_token_economics.savings import compression_ratio
 
 pairs = [
-    ("Hello! I would kindly like to request your assistance in summarizing \nthe following article. Please be "
-     "concise and focus on the key points. \nThank you very much for your help!\n\nArticle: [...]\n",
-     "Summarize key points: [...]", 100, 10),
-    ("Extract the following information from the text: name, email address, phone number, and company name",
-     "Extract: name, email, phone, company", 50, 15),
+    ("Hi there! Could you please be so kind as to read the customer message below and then write a short "
+     "summary of it for our support team? Please keep it brief and focus on what matters most. Thanks a lot!"
+     "\n\nMessage: [...]\n",
+     "Summarise for the support queue, one sentence:\n\nMessage: [...]\n"),
+    ("Please extract the following pieces of information from the text below, if they are present: the "
+     "customer's full name, their email address, their phone number and the name of their company.",
+     "Extract: name, email, phone, company."),
 ]
-for verbose, terse, seed_before, seed_after in pairs:
+for verbose, terse in pairs:
     before, after = count_tokens(verbose, "gpt-4"), count_tokens(terse, "gpt-4")
-    print(f"seed {seed_before:3} → {seed_after:2} tokens   real {before:3} → {after:2}   "
-          f"({compression_ratio(verbose, terse, 'gpt-4'):.0%} fewer)")
+    print(f"{before:3} → {after:2} tokens ({compression_ratio(verbose, terse, 'gpt-4'):.0%} fewer)")
 saved = count_tokens(pairs[0][0], "gpt-4") - count_tokens(pairs[0][1], "gpt-4")
-print(f"per month at 100,000 requests on gpt-4: seed $270, ours ${saved * 30 / 1e6 * 100_000:,.2f}")
-print(f"share of the typical request's prompt: {saved / ours.prompt_tokens:.1%}")
+print(f"first rewrite, {REQUESTS_PER_MONTH:,} requests a month on gpt-4: "
+      f"${saved * prices.get('gpt-4').input / 1e6 * REQUESTS_PER_MONTH:,.2f} a month saved")
+print(f"share of the typical request's prompt: {saved / typical.prompt_tokens:.1%}")
 
 # %% [markdown]
-# > **Erratum.** The seed's token counts are guesses, all too high; the real saving of the first rewrite
-# > is well under half the seed's $270. And against a prompt that carries a whole article the
-# > instructions hardly matter: compress the *context* (retrieve less, summarise history) to move the bill.
+# Trimming politeness is worth doing on a short prompt, but against a prompt that carries a whole article
+# the instructions hardly matter: compress the *context* (retrieve less, summarise history) to move the
+# bill.
 #
-# ## 8. Optimisation 5: batching
+# ## 9. Optimisation 5: batching
 #
-# "Batching" names two different things. The seed packs many queries into one prompt. A **batch API**
-# (OpenAI, Anthropic) instead takes a file of ordinary requests, answers within 24 hours, and bills them at
-# half price. Our table has batch rates where providers offer them:
+# "Batching" names two different things. One packs many queries into one prompt. A **batch API** (OpenAI,
+# Anthropic) instead takes a file of ordinary requests, answers within 24 hours, and bills them at half
+# price. The table has batch rates where providers offer them:
 
 # %%
 for model in ("gpt-4o", "gpt-4o-mini"):
@@ -260,24 +283,24 @@ for model in ("gpt-4o", "gpt-4o-mini"):
     print(f"{model:12} ${now:.5f} a request, ${later:.5f} through the batch API ({1 - later / now:.0%} off)")
 p4 = prices.get("gpt-4")
 stuffed = [{"role": "user", "content": "\n".join(f"Query {i}: where is order A{10_400 + i}?" for i in range(1, 1001))}]
-print(f"the seed's 1,000 queries in one GPT-4 prompt: {count_message_tokens(stuffed, 'gpt-4'):,} tokens; "
-      f"context window {p4.context_window:,}; max output {p4.max_output_tokens:,}, the seed asks for 10,000")
+print(f"1,000 queries packed into one GPT-4 prompt: {count_message_tokens(stuffed, 'gpt-4'):,} tokens; "
+      f"context window {p4.context_window:,}; max output {p4.max_output_tokens:,}, "
+      f"{p4.max_output_tokens / 1000:.1f} tokens per answer")
 
 # %% [markdown]
-# The seed's single request could not run: it is larger than GPT-4's context window, asks for more output
-# than GPT-4 may produce, and leaves 10 tokens per answer. Packing saves only the instruction tokens you no
-# longer repeat, and one bad item can spoil the whole answer. Use the batch API for work nobody waits for
-# (nightly summaries, tagging a backlog, evaluations); a live chat cannot wait 24 hours.
+# Packing has limits the batch API does not: the packed prompt must fit the context window, all the
+# answers must fit one response, and one bad item can spoil the whole answer. It saves only the
+# instruction tokens you no longer repeat. Use the batch API for work nobody waits for (nightly
+# summaries, tagging a backlog, evaluations); a live chat cannot wait 24 hours.
 #
-# ## 9. The compound table, recomputed
+# ## 10. The optimisations together
 #
-# The seed's support chat: 1 million GPT-4 calls a month at $0.045 each, then five optimisations applied
-# one after the other. The seed states a percentage for each. We state our *assumptions* instead and
-# compute the result, in the seed's order (each step acts on what the previous ones left):
+# Savings compound: each step acts on what the previous ones left. Suppose a support chat that makes
+# 1 million GPT-4 calls a month, and these assumptions:
 #
 # - a request has 1,000 prompt tokens (700 of them a stable prefix) and 250 completion tokens;
 # - **caching**: 90 % of prefixes hit the cache, at the what-if 90 % discount;
-# - **routing**: the 60 / 30 / 10 mix of section 5; **output limit**: answers capped at 150 tokens;
+# - **routing**: the 60 / 30 / 10 mix of section 6; **output limit**: answers capped at 150 tokens;
 # - **compression**: prompts 15 % shorter; **batching**: 10 % of requests (offline work) at half price.
 
 # %%
@@ -287,35 +310,41 @@ support = Scenario.for_model("gpt-4", prompt_tokens=1000, completion_tokens=250,
                              requests_per_day=1_000_000 / 30)
 steps = [PromptCaching(0.9), ModelRouting(mix), OutputLimit(150), Compression(0.15), Batching(0.1)]
 table = compound_table(support, steps, what_if)
-SEED = [(45_000, None), (11_250, 0.75), (4_500, 0.60), (3_150, 0.30), (2_677, 0.15), (2_410, 0.10)]
-print(f"{'step':13} {'seed':>14} {'ours':>14}")
-for row, (seed_cost, seed_cut) in zip(table.rows, SEED):
-    seed_step = "" if seed_cut is None else f"-{seed_cut:.0%}"
-    our_step = "" if row.name == "baseline" else f"-{row.saving_vs_previous:.0%}"
-    print(f"{row.name:13} ${seed_cost:>7,} {seed_step:>5}  ${row.cost.projection.per_month:>7,.0f} {our_step:>5}")
-print(f"a year: seed saves $511,080 (95%); we save ${12 * (45_000 - table.final.cost.projection.per_month):,.0f} "
-      f"({table.final.saving_vs_baseline:.0%})")
+for row in table.rows:
+    step = "" if row.name == "baseline" else f"-{row.saving_vs_previous:.0%}"
+    print(f"{row.name:13} ${row.cost.projection.per_month:>8,.0f}/month {step:>5}")
+base_month, final_month = table.baseline.cost.projection.per_month, table.final.cost.projection.per_month
+print(f"a year: ${12 * (base_month - final_month):,.0f} saved ({table.final.saving_vs_baseline:.0%})")
 
 # %% [markdown]
-# > **Erratum.** Caching cannot remove 75 % of this bill: it discounts only prompt tokens, and the prompt is
-# > two thirds of the cost. Even with *every* prompt token cached at 90 % off, the saving is capped (next
-# > cell). The seed's percentages are assumptions presented as results; with stated assumptions, the five
-# > steps together still cut the bill by about nine tenths, but the final figure is higher than the seed's.
+# **Check the arithmetic.** Caching shows a modest cut here, although 90 % of prefixes hit at 90 % off.
+# It can only discount prompt tokens, and only the cacheable part of them; the prompt is not the whole
+# bill. The ceiling, from the baseline's own split:
 
 # %%
 base = table.baseline.cost
-print(f"prompt share of the baseline: {base.input_cost / base.total:.0%}; "
-      f"the most caching could ever save: {0.9 * base.input_cost / base.total:.0%}")
+prompt_share = base.input_cost / base.total
+ceiling = 0.9 * 0.7 * prompt_share  # discount × cacheable share of the prompt × prompt share of the bill
+print(f"prompt share of the baseline: {prompt_share:.0%}; cacheable share of the prompt: 70%; "
+      f"the most caching could ever save here: {ceiling:.0%} (at a 100% hit rate)")
+print(f"caching's row above: {table.rows[1].saving_vs_previous:.0%}, "
+      f"{table.rows[1].saving_vs_previous / ceiling:.0%} of that ceiling: the hit rate")
+
+# %% [markdown]
+# The same optimisations on today's models: GPT-4o as the strong model, GPT-4o-mini as the cheap one
+# (60 % of traffic), with their real cached rates.
+
+# %%
 today = compound_table(Scenario.for_model("gpt-4o", **support.model_dump(exclude={"mix"})),
                        [*steps[:1], ModelRouting({"gpt-4o-mini": 0.6, "gpt-4o": 0.4}), *steps[2:]])
 today_base, today_final = today.baseline.cost.projection.per_month, today.final.cost.projection.per_month
-print(f"today's prices: gpt-4o baseline ${today_base:,.0f}/month ({1 - today_base / 45_000:.0%} below GPT-4's), "
-      f"optimised (60% to gpt-4o-mini) ${today_final:,.0f}/month ({today.final.saving_vs_baseline:.0%} less)")
+print(f"gpt-4o baseline ${today_base:,.0f}/month ({1 - today_base / base_month:.0%} below GPT-4's); "
+      f"optimised ${today_final:,.0f}/month ({today.final.saving_vs_baseline:.0%} less)")
 
 # %% [markdown]
-# Moving from GPT-4 to GPT-4o alone cuts the baseline by almost nine tenths, about as much as the five
-# optimisations did in the seed's world; the same optimisations then take three quarters off today's bill.
-# The waterfall shows where each saving comes from.
+# Moving from GPT-4 to GPT-4o alone cuts the baseline by about as much as all five optimisations did on
+# GPT-4's prices; the optimisations then still take a large share off today's bill. The waterfall shows
+# where each saving comes from.
 
 # %%
 import matplotlib.pyplot as plt
@@ -323,7 +352,7 @@ import matplotlib.pyplot as plt
 from course_lib.lessons.l08_token_economics.plots import cost_waterfall
 
 fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.2))
-cost_waterfall(table, ax=left, title="The seed's world: GPT-4 family, what-if cache discount")
+cost_waterfall(table, ax=left, title="GPT-4 family, what-if cache discount")
 cost_waterfall(today, ax=right, title="Today's table: GPT-4o and GPT-4o-mini")
 fig.tight_layout()
 plt.show()
@@ -331,9 +360,10 @@ plt.show()
 # %% [markdown]
 # ### Try it
 #
-# Move the four controls a team actually owns, requests per month, cache hit rate, the share routed to the
-# cheap model and the output cap, and watch the monthly bill. The widget calls `support_chat_table`, which
-# routes between two models (the world's strong and cheap one); the cell after it calls the same function.
+# The assumptions above are yours to change. Move the four controls a team actually owns, requests per
+# month, cache hit rate, the share routed to the cheap model and the output cap, and pick the price world.
+# The widget calls `support_chat_table`, which routes between the world's strong and cheap model; the
+# cell after it calls the same function.
 
 # %% tags=["nbval-ignore-output"]
 from course_lib.lessons.l08_token_economics.widgets import cost_controls, support_chat_table
@@ -346,35 +376,68 @@ for cheap_share in (0.0, 0.6, 0.9):
     print(f"{cheap_share:.0%} to gpt-3.5-turbo: ${t.final.cost.projection.per_month:,.0f}/month")
 
 # %% [markdown]
-# ## 10. Monitoring: measure what you are billed for
+# ## 11. Metering: count every call
 #
-# The seed's `TokenMetrics` hard-codes GPT-4's prices, and its cache hit rate is the *last* request's ratio,
-# so one uncached request makes the dashboard read 0 %. `GuardedProvider` (used below for the guards) keeps
-# a spend log priced from each call's real usage; its hit rate covers every call.
+# A dashboard of token spend is only as good as its arithmetic. A common mistake keeps the *last*
+# response's usage: the loop overwrites it on every call, so the reported tokens are one call's, and the
+# cache hit rate is that call's ratio. Here is the naive meter:
 
 # %%
-from course_lib.guards import GuardedProvider, ManualClock
 from course_lib.providers.base import ChatResult, Choice, Usage
 from course_lib.providers.scripted import ScriptedProvider
 
+
+def naive_meter(provider, calls: int) -> dict:
+    """The common mistake: `usage` is overwritten on every call, so only the last one is reported."""
+    usage = None
+    for _ in range(calls):
+        usage = provider.complete([{"role": "user", "content": "Where is my order?"}], max_tokens=300).usage
+    return {"tokens": usage.prompt_tokens + usage.completion_tokens, "hit_rate": usage.cached_tokens / usage.prompt_tokens}
+
+
+# %% [markdown]
+# It looks right as long as every call is alike. The input that breaks it: two calls that hit the cache
+# and a third that does not (a new system prompt was deployed, say). Scripted usages stand in for the
+# three answers:
+
+# %%
 usages = [Usage(prompt_tokens=1200, completion_tokens=200, cached_tokens=1024),
           Usage(prompt_tokens=1200, completion_tokens=180, cached_tokens=1024),
           Usage(prompt_tokens=900, completion_tokens=150)]
-fake = ScriptedProvider([ChatResult(choices=[Choice(text="ok")], usage=u) for u in usages])
-metered = GuardedProvider(fake, model="gpt-4o", clock=ManualClock())
-for _ in usages:
-    metered.complete([{"role": "user", "content": "Where is my order?"}], max_tokens=300)
-last = usages[-1]
-print(f"hit rate over all calls {metered.spend_log.cache_hit_rate:.0%}; "
-      f"the seed's metric shows the last call's {last.cached_tokens / last.prompt_tokens:.0%}")
-print(f"spent ${metered.spend_log.total:.5f} over {len(metered.spend_log.records)} calls")
+
+
+def scripted_calls() -> ScriptedProvider:
+    return ScriptedProvider([ChatResult(choices=[Choice(text="ok")], usage=u) for u in usages])
+
+
+naive = naive_meter(scripted_calls(), len(usages))
+true_tokens = sum(u.prompt_tokens + u.completion_tokens for u in usages)
+true_hits = sum(u.cached_tokens for u in usages) / sum(u.prompt_tokens for u in usages)
+print(f"naive meter: {naive['tokens']:,} tokens, cache hit rate {naive['hit_rate']:.0%}")
+print(f"the three calls really used {true_tokens:,} tokens, {true_hits:.0%} of prompt tokens from the cache")
 
 # %% [markdown]
-# ## 11. Checkpoint: the 3 am runaway
+# The fix is to accumulate: `Usage` objects add up (`a + b`), and `GuardedProvider` (used below for the
+# guards) keeps a spend log priced from each call's real usage, whose hit rate covers every call:
+
+# %%
+from course_lib.guards import GuardedProvider, ManualClock
+
+metered = GuardedProvider(scripted_calls(), model="gpt-4o", clock=ManualClock())
+for _ in usages:
+    metered.complete([{"role": "user", "content": "Where is my order?"}], max_tokens=300)
+print(f"spend log: {len(metered.spend_log.records)} calls, hit rate {metered.spend_log.cache_hit_rate:.0%}, "
+      f"${metered.spend_log.total:.5f}")
+print(f"summed usage: {sum(usages, Usage())}")
+
+# %% [markdown]
+# The same mistake in an agent loop reports one iteration's tokens for a whole run (lesson 10 sums them).
 #
-# A bug in an agent loop makes it call the model again and again through the night. The seed's timeline:
-# 500 requests by 3:05 am ($90), the on-call engineer woken at 3:30, the rollback at 3:35, and "$2,700
-# burned". Here is a concrete bug. A refunds agent loops until the model writes a line starting with
+# ## 12. Checkpoint: the 3 am runaway
+#
+# A bug in an agent loop makes it call the model again and again through the night. Suppose the loop
+# starts at 3:00 am, sends 100 requests a minute, and runs until someone rolls the bug back at 3:35.
+# Here is a concrete bug. A refunds agent loops until the model writes a line starting with
 # `FINAL ANSWER:`. One step, replayed (the answer is scripted):
 
 # %%
@@ -388,8 +451,8 @@ print("…" + step.text[-160:])
 
 # %% [markdown]
 # The draft is cut at `max_tokens` before its final line. The loop reads "no final answer yet" as "not
-# done" and sends the same request again, and the same deterministic draft comes back: 4,000 tokens and
-# $0.18 a call, with no end. `simulate_runaway` replays that loop on a manual clock (35 minutes take well
+# done" and sends the same request again, and the same deterministic draft comes back, at the cost above
+# every time, with no end. `simulate_runaway` replays that loop on a manual clock (35 minutes take well
 # under a second), answering from the same scripted draft. First, with no guards at all:
 
 # %%
@@ -399,19 +462,12 @@ incident = Incident()  # 100 requests a minute from 3:00 for 35 minutes, GPT-4, 
 unguarded = simulate_runaway(incident, None, label="no guards")
 print(f"{unguarded.calls:,} calls at ${unguarded.cost_per_call:.5f}; by 3:05 ${unguarded.spend_at(300):.2f}; "
       f"by 3:35 ${unguarded.total:,.2f}")
-print(f"$2,700 at this cost per call takes {2700 / unguarded.cost_per_call:,.0f} calls, "
-      f"{2700 / unguarded.cost_per_call / 35:,.0f} a minute")
 
 # %% [markdown]
-# > **Erratum.** The seed's numbers do not fit together. 500 requests in 5 minutes for $90 is $0.18 a
-# > request and 100 requests a minute; at that rate 35 minutes cost the total above, not $2,700, which would
-# > need more than four times the rate. ("Thousands of requests per minute" would cost more still.) We
-# > replay the rate its timeline gives.
-#
-# Now the guards, with the seed's settings: 100 requests per user per minute, $100 an hour, $1,000 a day.
+# Now the guards. Suppose these settings: 100 requests per user per minute, $100 an hour, $1,000 a day.
 # The anomaly detector compares the last minute with a normal night rate of 10 requests a minute and alerts
 # at 5×. In the second run nobody answers the pages; in the third the engineer engages the kill switch
-# four minutes after the first page (the seed's 3:01 alert → 3:05 kill switch).
+# four minutes after the first page.
 
 # %%
 breaker_only = simulate_runaway(incident, Protection(rate_limit_per_min=None, anomaly_threshold=None,
@@ -426,7 +482,7 @@ for run in (unguarded, breaker_only, guarded):
 # %% [markdown]
 # The breaker refuses the call that *could* take spend past $100, before it runs: its estimate is the
 # counted prompt plus `max_tokens`, so spend stops at most one call's cost under the cap, and never above it.
-# The incident as timelines, the seed's "what would have happened" table computed:
+# The incident as timelines:
 
 # %%
 for run in (guarded, breaker_only):
@@ -441,29 +497,24 @@ runaway_figure([unguarded, breaker_only, guarded], cap=100, burn_down_min=8)
 plt.show()
 
 # %% [markdown]
-# > **Erratum.** In the seed's protected timeline, 100 requests ($18) by 3:01 and 300 more by 3:02 hit the
-# > $100 hourly budget. 400 requests at $0.18 cost $72, below the cap, and at 100 a minute the cap is
-# > reached after five and a half minutes (above). The damage is "at most $100", as the seed says, only if
-# > the breaker checks *before* each call, with an estimate that includes the answer (see below).
+# ### A detector that never fires
 #
-# ### Why the seed's anomaly detector would stay silent
-#
-# The seed counts requests in the last *second* and alerts above 10 × a baseline of 10 requests a second.
-# Our runaway makes one or two requests in any second, so that detector never fires; and a baseline of 10
-# requests a second at $0.18 each would itself cost far more than the $100 hourly cap. Alert times for the
-# first two minutes of the runaway:
+# A common way to write the anomaly detector counts requests in the last *second* and alerts above
+# 10 × a baseline of 10 requests a second. The runaway makes one or two requests in any second, so that
+# detector never fires; and a baseline of 10 requests a second at this cost per call would itself cost far
+# more than the hourly cap. Alert times for the first two minutes of the runaway:
 
 # %%
 first_minutes = Incident(duration_s=120)
 settings = {
-    "ours: 5x over 60 s, baseline 10/min": Protection(respond_after_s=None),
+    "5x over 60 s, baseline 10/min": Protection(respond_after_s=None),
     "10x over 60 s, baseline 10/min": Protection(anomaly_threshold=10, respond_after_s=None),
-    "seed: 10x over 1 s, baseline 10/s": Protection(anomaly_threshold=10, anomaly_window_s=1, baseline_per_min=600,
-                                                    respond_after_s=None),
+    "10x over 1 s, baseline 10/s": Protection(anomaly_threshold=10, anomaly_window_s=1, baseline_per_min=600,
+                                              respond_after_s=None),
 }
 for name, protection in settings.items():
     alert = simulate_runaway(first_minutes, protection).first_alert
-    print(f"{name:38} {'never' if alert is None else f'after {alert:.1f} s'}")
+    print(f"{name:32} {'never' if alert is None else f'after {alert:.1f} s'}")
 print(f"normal traffic of 10 requests/s at ${unguarded.cost_per_call:.2f}: ${10 * 3600 * unguarded.cost_per_call:,.0f} an hour")
 
 # %% [markdown]
@@ -471,21 +522,22 @@ print(f"normal traffic of 10 requests/s at ${unguarded.cost_per_call:.2f}: ${10 
 # *k* / *s* of the window, so 5× on a 10× spike takes half a minute, 10× a whole minute. Pick the window
 # and threshold from your real traffic, and let the budget breaker, which needs no baseline, be the hard stop.
 #
-# ### The seed's protection code, and what ours does differently
+# ### Four mistakes a budget guard can make
 #
-# - It **estimates input only** (`estimate_tokens(message) × $0.03`), so a call's answer is invisible to the
-#   breaker; for this agent that is a third of the real cost (next cell). Ours prices prompt + `max_tokens`.
-# - It records spend **after** each call, so calls in flight are not counted and concurrent calls overshoot
-#   the cap; ours reserves each admitted call's estimate until it settles.
-# - Its hourly reset sleeps 3,600 s from start-up (drifting, never aligned to the hour) and the daily spend
-#   never resets; ours uses clock-aligned windows on an injected clock.
-# - On a spike it sleeps 5 s inside the check and then lets the call through; ours alerts once per episode
+# - **Estimating input only** (prompt tokens × input rate), so a call's answer is invisible to the
+#   breaker; for this agent that misses most of the real cost (next cell). `GuardedProvider` prices
+#   prompt + `max_tokens`.
+# - **Recording spend after each call**, so calls in flight are not counted and concurrent calls overshoot
+#   the cap; `GuardedProvider` reserves each admitted call's estimate until it settles.
+# - **Resetting the hourly budget with a timer** started at boot (drifting, never aligned to the hour), and
+#   never resetting the daily one; the guards here use clock-aligned windows on an injected clock.
+# - **Sleeping on a spike and then letting the call through**; the detector here alerts once per episode
 #   and can block (`block=True`), and the kill switch is checked first.
 
 # %%
-seed_estimate = count_tokens(agent_messages()[1]["content"], "gpt-4") * 0.03 / 1000
-print(f"seed-style estimate ${seed_estimate:.4f} vs real cost ${unguarded.cost_per_call:.4f} "
-      f"({seed_estimate / unguarded.cost_per_call:.0%})")
+input_only = count_message_tokens(agent_messages(), "gpt-4") * prices.get("gpt-4").input / 1e6
+print(f"input-only estimate ${input_only:.4f} vs real cost ${unguarded.cost_per_call:.4f} "
+      f"({input_only / unguarded.cost_per_call:.0%} of it)")
 
 # %% [markdown]
 # ### Try it
@@ -507,16 +559,31 @@ for protection, label in ((None, "no guards"), (Protection(respond_after_s=None)
     print(f"{label:24} {run.calls:6,} calls in 6 min  ${run.total:11,.4f}  refused {run.blocked}")
 
 # %% [markdown]
+# ## Evidence
+#
+# What backs each claim of this lesson. Nothing here is measured on a model: the figures are arithmetic
+# on token counts, dated prices and stated assumptions, and the two model answers are scripted.
+
+# %%
+from course_lib.lessons._evidence import evidence_box
+from course_lib.lessons.l08_token_economics.evidence import CLAIMS
+
+evidence_box(CLAIMS)
+
+# %% [markdown]
 # ## Summary
 #
 # - Cost = uncached prompt × input rate + cached prompt × cached rate + completion × output rate, from the
 #   *reported* usage and a *dated* price table. Count tokens with the model's tokenizer; 4 characters per
 #   token is a guess that fails on code and most languages.
+# - A reasoning model's hidden reasoning is part of the completion tokens: billed once, at the output rate,
+#   and usually the larger part of them.
 # - Caching discounts only the stable prompt prefix (and only above a provider's minimum length); routing
 #   blends costs by the mix, between the cheapest and dearest model; `max_tokens` caps cost but cuts
 #   answers; compress what dominates the prompt; the batch API halves the price of work that can wait.
-# - Savings compound in order, and each depends on what the earlier ones left. State assumptions, compute
-#   results: several of the seed's figures do not survive the arithmetic.
+# - Savings compound in order, and each depends on what the earlier ones left. State the assumptions and
+#   compute the result.
+# - Meter every call: accumulate usage, never keep the last response's.
 # - A runaway is stopped by a budget breaker that checks *before* the call with an upper-bound estimate;
 #   anomaly alerts and a kill switch bring a human in; a rate limit only slows the burn.
 #

@@ -4,7 +4,7 @@
 
 Two requests, priced in the lesson with their real token counts:
 
-1. the seed's "typical request": summarise a 5,000-word article with GPT-4 (``max_tokens=500``);
+1. a typical request: summarise a 5,000-word article with GPT-4 (``max_tokens=500``);
 2. one step of the 3 am runaway: the refunds agent's request from :mod:`course_lib.lessons.l08_token_economics.runaway`, whose
    long draft is cut at ``max_tokens=2000`` (``finish_reason="length"``), so the loop never sees
    its final answer. The lesson replays the rest of the incident with the same scripted draft.
@@ -46,7 +46,7 @@ store.add_scripted(
         "lessons it draws are to monitor end-to-end outcomes such as refund delivery times, not just "
         "component health, and to treat timing changes to batch jobs as changes that can reach customers."
     ],
-    note="The seed's typical request (a 5,000-word article summarised on GPT-4); the summary is written by "
+    note="A typical request (a 5,000-word article summarised on GPT-4); the summary is written by "
     "the course to give the request a realistic answer length.",
 )
 

@@ -5,7 +5,7 @@
 The backend section replays these with a simulated latency (``LatencyModel``), so fan-out, timeouts
 and retries behave like real calls while every number the lesson prints comes from the latency model:
 
-1. three analyses of one customer message (sentiment, summary, entities), the seed's fan-out example,
+1. three analyses of one customer message (sentiment, summary, entities), the fan-out example,
    each recorded twice because the lesson sends them once one after another and once in parallel;
 2. five samples of an ownership question at temperature 0.7, drawn in parallel with bounded concurrency;
 3. a long post-incident report, the call that runs past its timeout;
@@ -43,7 +43,7 @@ for name, system in TASKS.items():
         params={"temperature": 0},
         responses=[ANSWERS[name]] * 2,
         model=MODEL,
-        note=f"Fan-out task '{name}' (the seed's parallel analysis); the same answer twice, one per run "
+        note=f"Fan-out task '{name}' (three independent analyses of one message); the same answer twice, one per run "
         "(sequential, then parallel).",
     )
 

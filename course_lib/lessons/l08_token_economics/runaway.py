@@ -151,8 +151,8 @@ def stuck_agent_provider(model: str = "gpt-4") -> ScriptedProvider:
 class Incident:
     """The runaway: when it starts, how fast the loop calls, for how long, on which model (lesson 08).
 
-    The defaults follow the seed's timeline: 500 requests in the first 5 minutes (100 a minute),
-    4,000 tokens a request on GPT-4, the bug rolled back 35 minutes after 3:00 am.
+    The defaults are the lesson's assumptions: 100 requests a minute from 3:00 am, about 4,000 tokens a
+    request on GPT-4, the bug rolled back 35 minutes later.
     """
 
     requests_per_minute: float = 100.0
@@ -170,8 +170,8 @@ class Incident:
 class Protection:
     """Which guards stand in front of the model, and how fast the on-call engineer reacts (lesson 08).
 
-    ``None`` for a setting removes that guard. The defaults are the seed's: 100 requests per user per
-    minute, $100 an hour, $1,000 a day. The anomaly detector compares the last ``anomaly_window_s``
+    ``None`` for a setting removes that guard. The defaults: 100 requests per user per minute, $100 an
+    hour, $1,000 a day. The anomaly detector compares the last ``anomaly_window_s``
     with a normal rate of ``baseline_per_min``; the engineer engages the kill switch
     ``respond_after_s`` after the first page (``None``: nobody answers).
     """
@@ -230,7 +230,7 @@ class RunawayResult:
         return total
 
     def timeline(self) -> list[dict[str, Any]]:
-        """The incident as rows: clock time, event, spend so far (the seed's table, computed)."""
+        """The incident as rows: clock time, event, spend so far."""
         return [
             {"time": clock_label(self.start + t), "event": what, "spent": round(self.spend_at(t), 4)}
             for t, what in self.events

@@ -12,7 +12,7 @@ optimisations one after the other, always in :data:`ORDER`, whatever order they 
 5. ``batching``     a share of the remaining traffic goes through a batch API at a discount.
 
 Each row's saving is measured against the row above it, so the attribution depends on that order
-(the seed's own table uses the same one); the rows always add up to the total saving.
+(cache first, batching last, the order a team usually takes them in); the rows always add up to the total saving.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 ORDER = ("caching", "routing", "output_limit", "compression", "batching")
-"""The order in which :func:`compound_table` applies the optimisations, the seed's order (lesson 08)."""
+"""The order in which :func:`compound_table` applies the optimisations (lesson 08)."""
 
 
 def _check_mix(mix: Mapping[str, float]) -> dict[str, float]:

@@ -1,7 +1,7 @@
 """Widgets of lesson 08: the support-chat bill under four cost controls, and the runaway under the guards.
 
 Each widget drives a plain function a lesson also calls directly: :func:`support_chat_table` (a
-:class:`~course_lib.lessons.l08_token_economics.savings.CompoundTable` for the seed's support chat) and
+:class:`~course_lib.lessons.l08_token_economics.savings.CompoundTable` for the lesson's support chat) and
 :func:`~course_lib.lessons.l08_token_economics.runaway.simulate_runaway`. ipywidgets and matplotlib are imported when a widget is built.
 """
 
@@ -21,17 +21,18 @@ from course_lib.lessons.l08_token_economics.savings import (
     compound_table,
 )
 
-__all__ = ["WORLDS", "cost_controls", "runaway_controls", "seed_prices", "support_chat_table"]
+__all__ = ["WORLDS", "cost_controls", "runaway_controls", "support_chat_table", "what_if_prices"]
 
-World = Literal["seed", "today"]
-WORLDS: dict[str, tuple[str, str]] = {"seed": ("gpt-4", "gpt-3.5-turbo"), "today": ("gpt-4o", "gpt-4o-mini")}
-"""Strong and cheap model of each price world: the seed's GPT-4 era, and today's table (lesson 08)."""
+World = Literal["gpt-4", "today"]
+WORLDS: dict[str, tuple[str, str]] = {"gpt-4": ("gpt-4", "gpt-3.5-turbo"), "today": ("gpt-4o", "gpt-4o-mini")}
+"""Strong and cheap model of each price world: the GPT-4 era (with a what-if cache discount) and today (lesson 08)."""
 
 
-def seed_prices(cache_discount: float = 0.9) -> PriceTable:
-    """The price table with the seed's what-if: a cached-input rate on its three GPT models (lesson 08).
+def what_if_prices(cache_discount: float = 0.9) -> PriceTable:
+    """The price table with a what-if: a cached-input rate on the three older GPT models (lesson 08).
 
-    Our table has no cached rate for gpt-4, gpt-4-turbo and gpt-3.5-turbo; the seed assumes 90 % off.
+    The dated table has no cached rate for gpt-4, gpt-4-turbo and gpt-3.5-turbo; this gives them one,
+    ``cache_discount`` below their input rate, so the lesson can ask what caching would save there.
     """
     if not 0 <= cache_discount <= 1:
         raise ValueError(f"cache_discount must be between 0 and 1, got {cache_discount}")
@@ -47,17 +48,17 @@ def support_chat_table(
     cheap_share: float = 0.6,
     output_cap: int = 150,
     *,
-    world: World = "seed",
+    world: World = "gpt-4",
     prompt_tokens: float = 1000,
     completion_tokens: float = 250,
     cacheable_tokens: float = 700,
     compression: float = 0.15,
     batch_share: float = 0.1,
 ) -> CompoundTable:
-    """The seed's support chat priced step by step under the five optimisations (lesson 08).
+    """The lesson's support chat priced step by step under the five optimisations (lesson 08).
 
     Every request starts on the world's strong model; routing sends ``cheap_share`` of them to its
-    cheap model. ``world="seed"`` prices with :func:`seed_prices`, ``"today"`` with the table as it is.
+    cheap model. ``world="gpt-4"`` prices with :func:`what_if_prices`, ``"today"`` with the table as it is.
     """
     if world not in WORLDS:
         raise ValueError(f"world must be one of {sorted(WORLDS)}, got {world!r}")
@@ -81,7 +82,7 @@ def support_chat_table(
         Compression(compression),
         Batching(batch_share),
     ]
-    return compound_table(scenario, steps, seed_prices() if world == "seed" else load_prices())
+    return compound_table(scenario, steps, what_if_prices() if world == "gpt-4" else load_prices())
 
 
 def _summary(table: CompoundTable) -> str:
@@ -92,7 +93,7 @@ def _summary(table: CompoundTable) -> str:
     )
 
 
-def cost_controls(world: World = "seed") -> Any:
+def cost_controls(world: World = "gpt-4") -> Any:
     """Sliders for requests/month, cache hit rate, routing mix and output cap → the cost waterfall (lesson 08)."""
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
