@@ -199,6 +199,8 @@ class _ProxyHandler(_Handler):
 
     def _forward(self, raw: bytes, method: str) -> None:
         status, content_type, body = self._upstream(raw, method)
+        if method == "POST" and status == 200:
+            self.server.owner.note_answer(raw, body)
         self._send(status, body, {"content-type": content_type})
 
     def _error(self, status: int, headers: dict[str, str] | None = None) -> None:
@@ -299,6 +301,7 @@ class FaultProxy:
         self.plans: dict[str, list[str]] = {}
         self.attempts: Counter[str] = Counter()
         self.faults: dict[str, list[str]] = defaultdict(list)
+        self.answers: dict[str, str] = {}
         self._lock = threading.Lock()
         self.server = _ProxyServer(("127.0.0.1", 0), _ProxyHandler)
         self.server.owner = self
@@ -316,15 +319,38 @@ class FaultProxy:
         with self._lock:
             self.plans[case] = list(faults)
 
-    def fault_for(self, raw: bytes) -> str:
+    def note_answer(self, raw: bytes, body: bytes) -> None:
+        """Keep the text of a whole answer the proxy relayed, by case: what a success must return."""
+        case = self._case(raw)
+        if case is None:
+            return
+        try:
+            if body.lstrip().startswith(b"{"):
+                text = json.loads(body)["choices"][0]["message"]["content"] or ""
+            else:
+                text = ""
+                for event in body.split(b"\n\n"):
+                    data = event.strip().removeprefix(b"data:").strip()
+                    if data.startswith(b"{"):
+                        for c in json.loads(data).get("choices") or []:
+                            text += (c.get("delta") or {}).get("content") or ""
+        except (ValueError, KeyError, IndexError):
+            return
+        with self._lock:
+            self.answers[case] = text
+
+    def _case(self, raw: bytes) -> str | None:
         try:
             messages = json.loads(raw or b"{}").get("messages") or []
             match = CASE.search(str(messages[-1].get("content", ""))) if messages else None
         except ValueError:
             match = None
-        if match is None:
+        return match.group(1) if match else None
+
+    def fault_for(self, raw: bytes) -> str:
+        case = self._case(raw)
+        if case is None:
             return "ok"
-        case = match.group(1)
         with self._lock:
             k = self.attempts[case]
             self.attempts[case] += 1
