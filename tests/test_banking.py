@@ -7,10 +7,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from course_lib.lessons.l01_gigo.banking import (
+    ASSUMED_BASELINE,
+    ASSUMED_SHARES,
+    ASSUMED_TIER_COSTS,
     HANDOFF_MESSAGE,
-    SEED_BASELINE,
-    SEED_SHARES,
-    SEED_TIER_COSTS,
     BankingPipeline,
     KeywordRetriever,
     TierCost,
@@ -218,8 +218,8 @@ def test_support_messages_without_docs_says_so():
     assert msgs[1]["content"] == "q"
 
 
-def test_cascade_economics_with_the_seed_figures():
-    out = cascade_economics(SEED_SHARES)
+def test_cascade_economics_with_the_assumed_figures():
+    out = cascade_economics(ASSUMED_SHARES)
     # 0.3 × 0 + 0.3 × (0.0005 + 0.002) + 0.4 × (0.0005 + 0.03) = 0.01295 $/query
     assert out["cost_per_query"] == pytest.approx(0.01295)
     assert out["cost_per_day"] == pytest.approx(1295.0)
@@ -233,8 +233,8 @@ def test_cascade_economics_with_the_seed_figures():
 
 
 def test_cascade_economics_all_large_costs_more_than_baseline_when_large_is_dearer():
-    costs = {**SEED_TIER_COSTS, "large": TierCost(0.06, 3.0)}
-    out = cascade_economics({"large": 1.0}, costs, baseline=SEED_BASELINE, queries_per_day=10)
+    costs = {**ASSUMED_TIER_COSTS, "large": TierCost(0.06, 3.0)}
+    out = cascade_economics({"large": 1.0}, costs, baseline=ASSUMED_BASELINE, queries_per_day=10)
     assert out["cost_per_day"] == pytest.approx(0.6)
     assert out["savings_per_day"] == pytest.approx(0.5 - 0.6)
 
@@ -253,7 +253,7 @@ def test_cascade_cost_lies_between_cheapest_and_dearest_tier(a, b):
     faq = a
     large = (1 - a) * b
     out = cascade_economics({"faq": faq, "small": 1 - faq - large, "large": large}, queries_per_day=1)
-    prices = [t.cost_per_query for t in SEED_TIER_COSTS.values()]
+    prices = [t.cost_per_query for t in ASSUMED_TIER_COSTS.values()]
     assert min(prices) - 1e-12 <= out["cost_per_query"] <= max(prices) + 1e-12
     more_large = cascade_economics({"faq": faq, "small": 0.0, "large": 1 - faq}, queries_per_day=1)
     assert more_large["cost_per_query"] >= out["cost_per_query"] - 1e-12

@@ -125,7 +125,7 @@ def test_cascade_shares_give_the_large_model_the_rest():
         cascade_shares(-0.1, 0.2)
 
 
-def test_cascade_summary_uses_the_seed_tier_figures():
+def test_cascade_summary_uses_the_assumed_tier_figures():
     text = cascade_summary(0.3, 0.3)
     # 0.3 × 0 + 0.3 × 0.0025 + 0.4 × 0.0305 = 0.01295 dollars per query
     assert "$0.01295" in text and "$1,295" in text and "$472,675" in text

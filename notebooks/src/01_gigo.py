@@ -7,8 +7,9 @@
 # - See what a vague request does to that spread, and what classifying it and injecting context change.
 # - Build the banking checkpoint as a running system: FAQ rules, an intent classifier, context injection,
 #   a model tier sized to the query, output validation and a human fallback.
-# - Recompute the checkpoint's economics (cost per day, latency) for any tier mix, and correct the figures
-#   that do not add up.
+# - Measure, in bits, how sure a real model is of its next tokens for vague and specific requests.
+# - Decide with data whether a model may write prompts for a model, and what the literature says about it.
+# - Compute the checkpoint's economics (cost per day, latency) for any tier mix, from stated assumptions.
 
 # %% [markdown]
 # ## A model is a function of its input, and a random one
@@ -45,7 +46,7 @@ for r in vague[:6]:
 # %% [markdown]
 # ## The same query, classified and given context
 #
-# The seed's fix has two steps. A cheap classifier names the intent (here `BALANCE`; below we look at how
+# The fix has two steps. A cheap classifier names the intent (here `BALANCE`; below we look at how
 # sure it is), and the request then carries the role, the rules and the bank's policies for that intent.
 # Our pipeline retrieves the three best-matching policies; we also try the single best one.
 
@@ -92,21 +93,117 @@ plt.show()
 # - **Vague in, vague out.** Passed raw, most answers are not about banking at all (grey). The model
 #   fills the missing context with whatever is likely: apologies, chit-chat, a story.
 # - **Context pulls the answers onto the topic**, and onto the readings the injected policies cover.
-#   With three policies (balance, history, deposits) the answers still wander between readings; with the
-#   balance policy alone nearly all of them are about the balance or how the app shows it.
+#   With three policies (balance, history, deposits) the answers wander over four readings; with the
+#   balance policy alone more of them stay on topic, over fewer readings, though far from all on one.
 # - **On topic is not the same as right.** Read a few of the samples above: a 135M model parrots the
 #   prompt and invents details. The keyword rater is deliberately crude (an answer repeating "classified
 #   as BALANCE" counts as on topic). Context narrows the distribution; it does not add capability. That is
 #   why the checkpoint below still validates every answer.
 #
-# *Seed note.* The seed illustrates the effect with entropy figures (about 2–3 bits for a clear request,
-# 6–8 bits for a vague one) and quality gains from a human evaluation (accuracy 40 % → 85 %,
-# hallucinations 25 % → 5 %). Those are illustrations we cannot reproduce; the table above is what we
-# measured, on one small model and one query. Its classifier cost we can recompute, below.
+# ## GIGO in bits: how sure is the model of its next token?
 #
-# The seed also advises against letting a model write the prompts for another model. The templates in
-# this course follow that advice: people write them, and only variables (the query, the category, the
-# policies) are filled in at run time.
+# Topics are a human reading of the answers. The model itself says how sure it is: at every position it
+# holds a probability for each possible next token, and the API returns the most likely ones with their
+# log-probabilities (`logprobs=True, top_logprobs=20`). The **entropy** of that distribution, in bits, is
+# 0 when one token is certain and log2(20) ≈ 4.3 when the top 20 are equally likely.
+#
+# Two cautions shape the measurement. The server returns only the top 20, which hold part of the
+# probability, so we report the **entropy over the top k**: those 20 probabilities renormalised to sum to
+# 1 (a lower bound on the full entropy; `coverage` says how much they hold). And an answer's first token
+# is often fixed ("The"), so we average over the first 8 answer tokens, at temperature 0. Six requests,
+# each in a vague and a specific form, were sent to SmolLM2-135M and recorded:
+
+# %%
+from course_lib.lessons.l01_gigo.entropy import ENTROPY_PARAMS, entropy_summary, measure_entropy, topk_entropy_bits
+
+print(ENTROPY_PARAMS)
+rows = measure_entropy(tiny)
+print(f"{'request':16} {'form':8} {'bits':>5} {'coverage':>8} {'tokens':>6}  answer [source]")
+for row in rows:
+    print(f"{row.intent:16} {row.form:8} {row.mean_bits:5.2f} {row.mean_coverage:8.0%} {len(row.bits):6}  "
+          f"{row.answer[:44]!r} [{row.source}]")
+
+# %% [markdown]
+# What `topk_entropy_bits` computes, on two made-up distributions: one token almost certain, and four
+# tokens equally likely (exactly 2 bits):
+
+# %%
+import math
+
+print(f"{topk_entropy_bits({'Paris': math.log(0.97), 'Lyon': math.log(0.02), 'The': math.log(0.01)}):.2f} bits")
+print(f"{topk_entropy_bits({t: math.log(0.25) for t in ('a', 'b', 'c', 'd')}):.2f} bits")
+
+# %%
+from course_lib.lessons.l01_gigo.plots import entropy_bars
+
+import matplotlib.pyplot as plt
+
+summary = entropy_summary(rows)
+entropy_bars(rows, title="Next-token entropy of SmolLM2-135M, vague vs specific (recorded)")
+plt.show()
+
+# %%
+print(f"mean: vague {summary['mean_bits']['vague']:.2f} bits, specific {summary['mean_bits']['specific']:.2f} bits; "
+      f"specific lower in {summary['specific_lower']} of {summary['pairs']} pairs")
+for intent, drop in summary["drop_bits"].items():
+    print(f"  {intent:16} vague minus specific: {drop:+.2f} bits")
+
+# %% [markdown]
+# On average the specific forms are less uncertain, but not everywhere, and the exceptions teach the most:
+#
+# - Where the specific request leaves one right continuation the model knows ("the capital of France",
+#   "which database is built for time series"), the entropy drops by more than a bit.
+# - Where it forces a choice the model cannot make (yes or no about deposits; the missing `return`), the
+#   entropy stays high or rises: the request is sharp, the model is unsure, and its answer ("None") is
+#   wrong. Specific input narrows what the model *may* say; it adds no knowledge.
+# - The vague "Tell me about Python" is confidently generic: low entropy is not the same as a useful answer.
+#
+# One small model, six pairs, greedy decoding: a measurement to repeat, not a law. Larger models are
+# more confident on what they know, so expect the specific forms to drop further; run this cell with
+# `COURSE_PROVIDER=openai` (its API returns `top_logprobs` too) or `local` on a bigger model to see yours.
+#
+# ## Should a model write the prompt?
+#
+# "Never let a model write prompts for a model" mixes up two different things.
+#
+# - **Training on generated data.** Shumailov et al. (2024, *Nature*) trained models generation after
+#   generation on their predecessors' output; the rare cases (the tails of the distribution) disappeared
+#   first, and the models drifted towards bland, narrow output ("model collapse"). That is about the data
+#   a model *learns* from.
+# - **Generating prompts at inference time.** Nothing is learned: a model proposes candidate instructions,
+#   each is scored on labelled examples, and the best one is kept. Zhou et al. (2023, APE) found
+#   InstructGPT's selected instructions as good as or better than human-written ones on 24 of 24
+#   instruction-induction tasks; Yang et al. (2024, OPRO) reported prompts that beat human-designed ones by up to 8 %
+#   on GSM8K, with PaLM 2-L as the scorer.
+#
+# So the question is empirical, and the measurement is cheap: generate candidates, pick the best on a
+# development set, judge it on **held-out** examples against the human-written prompt. Here SmolLM2 wrote
+# four candidate instructions for a task (extract the person's name as `{"name": ...}`), and each was
+# scored on 5 development and 10 held-out sentences, two samples per sentence, all recorded:
+
+# %%
+from course_lib.lessons.l01_gigo.entropy import META_PARAMS, META_PROMPT
+from course_lib.lessons.l01_gigo.prompt_search import HELD_OUT, HUMAN_INSTRUCTION, pick_and_judge
+
+ask_for_prompt = [{"role": "user", "content": META_PROMPT}]
+written = [tiny.complete(ask_for_prompt, **META_PARAMS) for _ in range(4)]
+for r in written:
+    print(f"[{r.source}] {r.text[:100]!r}")
+verdict = pick_and_judge(tiny, [r.text for r in written])
+print(f"\nhuman-written  dev {verdict.human_dev.right}/{verdict.human_dev.total}  "
+      f"held-out {verdict.human_held_out.right}/{verdict.human_held_out.total}  {HUMAN_INSTRUCTION!r}")
+for cand in verdict.candidates_dev:
+    print(f"model-written  dev {cand.right}/{cand.total}  {cand.instruction[:70]!r}")
+best = verdict.best_held_out
+print(f"best model-written on the {len(HELD_OUT)} held-out sentences: {best.right}/{best.total}")
+
+# %% [markdown]
+# For this model the verdict is clear: its candidates misread the task (one expects to *receive* JSON),
+# and none beats the human instruction, which itself is exact only now and then on a 135M model. That
+# is the decision rule, not a law about prompts: with a capable proposer and scorer the published results
+# above go the other way. Keep the three safeguards either way: a held-out set, a human-written baseline,
+# and a person who reads the winning prompt before it ships. The templates in this course are written by
+# people; only variables (the query, the category, the policies) are filled in at run time.
 #
 # ## The classifier: the cheap step
 #
@@ -130,10 +227,8 @@ print(f"{reply.usage.prompt_tokens} + {reply.usage.completion_tokens} tokens on 
 print(f"the same tokens on gpt-3.5-turbo: ${request_cost(reply.usage, 'gpt-3.5-turbo').total:.6f} per call")
 
 # %% [markdown]
-# The seed puts the extra classification call at +$0.0001 a request. At the GPT-3.5 Turbo prices in our
-# table the same tokens cost the second figure above: the same order of magnitude; today's small model is
-# cheaper still. (The checkpoint below uses the seed's own, more generous $0.0005 per classification, so
-# that any difference we find there is about arithmetic, not prices.)
+# The classification step costs a fraction of a cent a query at the dated prices above; the checkpoint
+# below assumes a more generous $0.0005 a classification, so its estimates stay on the safe side.
 #
 # Could the tiny local model be that classifier and save even that? The experiment
 # `scripts/experiments/01_classifier.py` sent the same prompt, at temperature 0, for every query of the
@@ -154,21 +249,22 @@ for query, label in labelled:
 print(f"SmolLM2-135M as the classifier: {right}/{len(labelled)} right, {lucky} of them only by falling back to OTHER")
 
 # %% [markdown]
-# Far below the 90 % the seed asks of the cheap tiers. The reply is often prose with no category at all.
+# Far below what a cheap tier must reach before it may decide anything. The reply is often prose with no category at all.
 # A tier is only as good as the model behind it: measure it on labelled queries before trusting it.
 # The rest of the lesson uses the scripted `gpt-4o-mini`-class classifier.
 #
 # ## The checkpoint: a bank's support bot
 #
-# 100,000 queries a day go straight to GPT-4 at about $0.05 each. Leadership wants the bill halved and
-# the answers better. First, the bill as it stands:
+# Suppose a bank's bot sends 100,000 queries a day straight to a GPT-4-class model at $0.05 each and
+# 2.5 s, and leadership wants the bill halved and the answers better. These figures are assumptions for
+# the example (`ASSUMED_BASELINE`); change them to yours. First, the bill as it stands:
 
 # %%
-from course_lib.lessons.l01_gigo.banking import SEED_BASELINE
+from course_lib.lessons.l01_gigo.banking import ASSUMED_BASELINE
 
 QUERIES_PER_DAY = 100_000
-per_day = SEED_BASELINE.cost_per_query * QUERIES_PER_DAY
-print(f"${SEED_BASELINE.cost_per_query} x {QUERIES_PER_DAY:,} = ${per_day:,.0f} per day, ${per_day * 365:,.0f} per year")
+per_day = ASSUMED_BASELINE.cost_per_query * QUERIES_PER_DAY
+print(f"${ASSUMED_BASELINE.cost_per_query} x {QUERIES_PER_DAY:,} = ${per_day:,.0f} per day, ${per_day * 365:,.0f} per year")
 
 # %% [markdown]
 # The redesign is a cascade: each query stops at the cheapest step that can answer it.
@@ -184,9 +280,10 @@ print(f"${SEED_BASELINE.cost_per_query} x {QUERIES_PER_DAY:,} = ${per_day:,.0f} 
 #    a failing answer is rewritten once with the problems named.
 # 7. **Fallback**: still failing, or the model down? A human takes over.
 #
-# ### Tier 0 and a seed erratum: `re.search`, not `re.match`
+# ### Tier 0 and a common mistake: `re.match` where `re.search` was meant
 #
-# The seed's FAQ loop calls `re.match`, which only matches at the *start* of the text.
+# A rule tier loops over its patterns and answers on the first hit. Written with `re.match`, it only
+# matches at the *start* of the text; the fix is `re.search`, which looks anywhere.
 
 # %%
 import re
@@ -243,17 +340,17 @@ fraud = next(r for r in report.records if r.category == "FRAUD" and r.tier == "l
 print(f"{fraud.query!r}: {fraud.generations} generations, policies {fraud.docs}\n{fraud.answer}")
 
 # %% [markdown]
-# ### Validation, and a second seed erratum
+# ### Validation, and a second common mistake
 #
-# The seed's validator lower-cases the answer and then looks for `"I think"` and `"I'm not sure"`, which
-# contain capitals, so those two markers never match:
+# A hedge check that lower-cases the answer and then looks for `"I think"` and `"I'm not sure"` never
+# finds them: the markers contain capitals. `validate_answer` lower-cases both sides.
 
 # %%
 from course_lib.lessons.l01_gigo.banking import validate_answer
 
 hedged = "I think your deposit clears tomorrow."
-seed_markers = ["I think", "probably", "maybe", "I'm not sure"]
-print("seed's check finds a hedge:", any(word in hedged.lower() for word in seed_markers))
+naive_markers = ["I think", "probably", "maybe", "I'm not sure"]
+print("naive check finds a hedge:", any(word in hedged.lower() for word in naive_markers))
 print("validate_answer:", validate_answer(hedged))
 handed_off = next(r for r in report.records if r.tier == "human")
 print(f"\n{handed_off.query!r}\n  -> {handed_off.handoff_reason}")
@@ -262,29 +359,29 @@ print(f"\n{handed_off.query!r}\n  -> {handed_off.handoff_reason}")
 # ## The economics of the cascade
 #
 # `cascade_economics` takes the share of queries that *end* at each tier and what a query costs there, all
-# steps included, with the seed's own per-call figures: rules free; small tier = classifier ($0.0005) +
-# a GPT-3.5-class answer ($0.002); large tier = classifier + GPT-4 ($0.03). Latencies: about 10 ms for
-# rules, 0.56 s for the small tier, 2.56 s for the large one. The seed's mix is 30 % / 30 % / 40 %.
+# steps included. Suppose these per-query figures (`ASSUMED_TIER_COSTS`): rules free and 10 ms; the small
+# tier pays the classifier ($0.0005, 50 ms), retrieval (10 ms) and a GPT-3.5-class answer ($0.002, 0.5 s);
+# the large tier the classifier, retrieval and a GPT-4-class answer ($0.03, 2.5 s). And suppose 30 % of
+# queries end at the rules, 30 % at the small tier and 40 % at the large one.
 
 # %%
-from course_lib.lessons.l01_gigo.banking import SEED_SHARES, SEED_TIER_COSTS, cascade_economics
+from course_lib.lessons.l01_gigo.banking import ASSUMED_SHARES, ASSUMED_TIER_COSTS, cascade_economics
 
-for name, tier in SEED_TIER_COSTS.items():
+for name, tier in ASSUMED_TIER_COSTS.items():
     print(f"{name:6} ${tier.cost_per_query:.4f} per query, {tier.latency_s:.2f} s")
-seed_mix = cascade_economics(SEED_SHARES, queries_per_day=QUERIES_PER_DAY)
-print(f"\nmix {SEED_SHARES}: ${seed_mix['cost_per_query']:.5f} per query, ${seed_mix['cost_per_day']:,.0f} per day, "
-      f"${seed_mix['savings_per_day'] * 365:,.0f} saved per year, {seed_mix['savings_share']:.1%} cheaper, "
-      f"mean latency {seed_mix['mean_latency_s']:.2f} s")
+assumed_mix = cascade_economics(ASSUMED_SHARES, queries_per_day=QUERIES_PER_DAY)
+print(f"\nmix {ASSUMED_SHARES}: ${assumed_mix['cost_per_query']:.5f} per query, ${assumed_mix['cost_per_day']:,.0f} per day, "
+      f"${assumed_mix['savings_per_day'] * 365:,.0f} saved per year, {assumed_mix['savings_share']:.1%} cheaper, "
+      f"mean latency {assumed_mix['mean_latency_s']:.2f} s")
 
 # %% [markdown]
-# **Erratum.** The seed's table says $0.018 per query ($1,800 a day, 64 % cheaper, $1.17M saved a year).
-# Its own per-call figures give the numbers printed above instead: 0.3 × $0 + 0.3 × $0.0025 + 0.4 ×
-# $0.0305 per query. We could not reproduce $0.018 from the figures the seed states, so we use ours. Its
-# latency (1.2 s, down from 2.5 s) does agree with ours. Either way the cascade beats the 50 % target.
+# **Check the arithmetic** once, by hand: 0.3 × $0 + 0.3 × $0.0025 + 0.4 × $0.0305 = $0.01295 a query,
+# which is the figure above. The cascade beats the 50 % target with room to spare, and the large tier is
+# almost all of what remains.
 #
-# Our scripted batch ended at the tiers in different proportions. Priced with the seed's per-tier figures
-# (the human handoff counted as a large-model query, since it paid for the large model before a person
-# took over; the agent's time is not in the seed's figures):
+# Our scripted batch ended at the tiers in different proportions. Priced with the same per-tier figures
+# (a human handoff counted as a large-model query, since it paid for the large model before a person took
+# over; the agent's time is not included):
 
 # %%
 counts = {row["tier"]: row["count"] for row in report.by_tier() if row["tier"] != "total"}
@@ -294,7 +391,6 @@ batch_mix = cascade_economics(batch_shares, queries_per_day=QUERIES_PER_DAY)
 print({k: round(v, 3) for k, v in batch_shares.items()})
 print(f"${batch_mix['cost_per_day']:,.0f} per day, mean latency {batch_mix['mean_latency_s']:.2f} s")
 
-# %% [markdown]
 # ### Try it: how much must each tier catch?
 #
 # Move the sliders: the share of queries the FAQ rules catch, and the share the small model answers. The
@@ -318,9 +414,16 @@ print(cascade_summary(faq_share=0.10, small_share=0.20))
 # %%
 from course_lib.lessons.l01_gigo.plots import tier_cost_bars
 
-before = {"large": SEED_BASELINE.cost_per_query * QUERIES_PER_DAY}
-tier_cost_bars({"GPT-4 for all": before, "seed mix 30/30/40": seed_mix, "our batch's mix": batch_mix})
+before = {"large": ASSUMED_BASELINE.cost_per_query * QUERIES_PER_DAY}
+tier_cost_bars({"GPT-4 for all": before, "assumed mix 30/30/40": assumed_mix, "our batch's mix": batch_mix})
 plt.show()
+
+# %% [markdown]
+# %%
+from course_lib.lessons._evidence import evidence_box
+from course_lib.lessons.l01_gigo.evidence import CLAIMS
+
+evidence_box(CLAIMS)
 
 # %% [markdown]
 # ## Summary
@@ -330,8 +433,12 @@ plt.show()
 #   the right context pulls them onto the topic; it does not make a weak model right, so validate output.
 # - The cascade: free rules first, a measured classifier, context, a model sized to the query, validation,
 #   a human fallback. Low confidence escalates.
-# - Recompute every figure: the FAQ tier needs `re.search`, the seed's validator missed capitalised
-#   hedges, and the seed's tier mix costs less per day than it says.
+# - Specific input lowers the model's uncertainty where it knows the answer, and only there: measure the
+#   entropy of its next tokens, and read the answers.
+# - Whether a model may write your prompts is a measurement: candidates, a development set, a held-out
+#   set, a human baseline. Model collapse is about training on generated data, a different question.
+# - Common mistakes worth a test: `re.match` where `re.search` was meant; comparing lower-cased text with
+#   mixed-case markers.
 #
 # **Exercise:** `exercises/01_gigo.ipynb` builds the intent-classifier prompt, the FAQ rule tier and the
 # routing with its cost roll-up. Grade it with `course grade exercises/01_gigo.ipynb`.

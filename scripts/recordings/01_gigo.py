@@ -1,6 +1,6 @@
 """Scripted recordings of lesson 01 (labelled ``scripted``: written by the course, not by a model).
 
-They show what the seed says a capable small model (the intent classifier, ``gpt-4o-mini``) and a
+They illustrate what a capable small model (the intent classifier, ``gpt-4o-mini``) and a
 large model (``gpt-4o``) do in the tiered banking pipeline. The requests are exactly the ones the
 pipeline sends: the script runs :class:`~course_lib.lessons.l01_gigo.banking.BankingPipeline` on the lesson's batch
 against scripted providers and stores each call it made.

@@ -1,9 +1,11 @@
 """Real samples of lesson 01 from SmolLM2-135M-Instruct: one vague query, sampled many times (run under recording).
 
-"Money not showing" is sent 16 times in each of three forms, at the same temperature: raw, as the
-seed's bad architecture sends it; classified (BALANCE) with the three best-matching policies
+"Money not showing" is sent 16 times in each of three forms, at the same temperature: raw, as a bot
+with no input handling sends it; classified (BALANCE) with the three best-matching policies
 injected, as the banking pipeline sends it; and classified with only the best policy. The lesson
 measures how far each set of answers spreads (course_lib.lessons.l01_gigo.scenario.answer_spread).
+
+The entropy measurement and the model-written prompts are recorded by ``01_gigo_entropy_local.py``.
 
     COURSE_PROVIDER=record COURSE_RECORD_UPSTREAM=local COURSE_RECORD_TO=01_gigo \\
         python scripts/recordings/01_gigo_local.py

@@ -53,7 +53,7 @@ check("1.1", intent_messages)
 #
 # Write `faq_answer(query, rules)`. `rules` is a list of `(pattern, answer)` pairs, where each pattern is a
 # regular expression. Return the answer of the **first** rule whose pattern is found **anywhere** in the
-# query, ignoring case; return `None` when no rule matches. (The seed's loop calls `re.match`, which only
+# query, ignoring case; return `None` when no rule matches. (A common mistake is a loop that calls `re.match`, which only
 # matches at the start of the text.)
 
 # %%
@@ -134,10 +134,10 @@ check("1.4", daily_cost)
 # ## Putting it together
 #
 # The lesson's batch, routed by your functions: Example Bank's FAQ rules, the batch's labels standing in
-# for a perfect classifier, and the seed's per-tier costs for 100,000 queries a day.
+# for a perfect classifier, and the assumed per-tier costs for 100,000 queries a day.
 
 # %%
-from course_lib.lessons.l01_gigo.banking import SEED_TIER_COSTS, load_banking_kb
+from course_lib.lessons.l01_gigo.banking import ASSUMED_TIER_COSTS, load_banking_kb
 from course_lib.lessons.l01_gigo.scenario import BANKING_BATCH
 
 kb = load_banking_kb()
@@ -147,8 +147,8 @@ tiers = [
     choose_tier(q, faq=lambda q: faq_answer(q, rules), classify=lambda q: (labels[q], 0.9), routes=kb.tiers)
     for q in labels
 ]
-costs = daily_cost(tiers, {name: tier.cost_per_query for name, tier in SEED_TIER_COSTS.items()}, 100_000)
-print({name: tiers.count(name) for name in SEED_TIER_COSTS})
+costs = daily_cost(tiers, {name: tier.cost_per_query for name, tier in ASSUMED_TIER_COSTS.items()}, 100_000)
+print({name: tiers.count(name) for name in ASSUMED_TIER_COSTS})
 print({name: round(value) for name, value in costs.items()})
 
 # %% [markdown]

@@ -8,9 +8,8 @@ Each query gives a :class:`BankingRecord` (tier, answer, tokens, cost, latency);
 adds per-tier totals. :func:`cascade_economics` is the same cascade on paper: cost per day and
 mean latency for any tier mix, with every per-tier figure a parameter.
 
-Seed erratum: the checkpoint's validator lower-cases the answer and then looks for "I think" and
-"I'm not sure", which contain capitals and so never match; :func:`validate_answer` compares both
-sides in lower case.
+A common mistake in such validators: lower-case the answer, then look for "I think" and "I'm not
+sure", which contain capitals and so never match; :func:`validate_answer` lower-cases both sides.
 """
 
 from __future__ import annotations
@@ -28,10 +27,10 @@ from course_lib.providers.base import ProviderError, Usage
 from course_lib.routing import RouteResult, Rule, RuleTier, summarize_tiers
 
 __all__ = [
+    "ASSUMED_BASELINE",
+    "ASSUMED_SHARES",
+    "ASSUMED_TIER_COSTS",
     "HANDOFF_MESSAGE",
-    "SEED_BASELINE",
-    "SEED_SHARES",
-    "SEED_TIER_COSTS",
     "BankingPipeline",
     "BankingRecord",
     "BatchReport",
@@ -344,27 +343,26 @@ class TierCost:
     latency_s: float
 
 
-#: Per-tier figures from the seed's own numbers: rules free ("instant": we assume 10 ms); the small
-#: tier pays the classifier ($0.0005, +50 ms, §1), retrieval (10 ms, §1) and a GPT-3.5-class answer
-#: ($0.002, 500 ms, §8); the large tier pays the classifier, retrieval and a GPT-4 answer ($0.03,
-#: §1 tier 4) at the 2.5 s the seed measured before the redesign.
-SEED_TIER_COSTS: dict[str, TierCost] = {
+#: Assumed per-tier figures, each a query's total at that tier: rules are free (10 ms); the small tier
+#: pays the classifier ($0.0005, 50 ms), retrieval (10 ms) and a GPT-3.5-class answer ($0.002,
+#: 500 ms); the large tier pays the classifier, retrieval and a GPT-4-class answer ($0.03, 2.5 s).
+ASSUMED_TIER_COSTS: dict[str, TierCost] = {
     "faq": TierCost(0.0, 0.010),
     "small": TierCost(0.0005 + 0.002, 0.050 + 0.010 + 0.5),
     "large": TierCost(0.0005 + 0.03, 0.050 + 0.010 + 2.5),
 }
-#: The seed's tier mix: 30 % answered by the FAQ rules, 40 % reaching the large model.
-SEED_SHARES: dict[str, float] = {"faq": 0.30, "small": 0.30, "large": 0.40}
-#: Before the redesign: every query to GPT-4 at $0.05 and 2.5 s.
-SEED_BASELINE = TierCost(0.05, 2.5)
+#: An assumed tier mix: 30 % answered by the FAQ rules, 30 % by the small tier, 40 % by the large one.
+ASSUMED_SHARES: dict[str, float] = {"faq": 0.30, "small": 0.30, "large": 0.40}
+#: The assumed starting point: every query to a GPT-4-class model at $0.05 and 2.5 s.
+ASSUMED_BASELINE = TierCost(0.05, 2.5)
 
 
 def cascade_economics(
     shares: Mapping[str, float],
-    tier_costs: Mapping[str, TierCost] = SEED_TIER_COSTS,
+    tier_costs: Mapping[str, TierCost] = ASSUMED_TIER_COSTS,
     *,
     queries_per_day: float = 100_000,
-    baseline: TierCost = SEED_BASELINE,
+    baseline: TierCost = ASSUMED_BASELINE,
 ) -> dict[str, Any]:
     """Cost per day and mean latency of a tier mix, against sending everything to one model (lesson 01).
 

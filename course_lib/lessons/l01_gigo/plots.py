@@ -1,4 +1,4 @@
-"""Plots of lesson 01: what repeated answers are about, and what each tier of the cascade costs a day.
+"""Plots of lesson 01: what repeated answers are about, how sure the model is of its next tokens, and what each tier of the cascade costs a day.
 
 matplotlib is imported inside each function. Every function draws on ``ax`` when given (so a lesson
 can lay out several panels) and returns the axes it drew on.
@@ -6,7 +6,7 @@ can lay out several panels) and returns the axes it drew on.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from course_lib.lessons._plotting import axes_or_new, money_label
@@ -14,12 +14,14 @@ from course_lib.lessons._plotting import axes_or_new, money_label
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
+    from course_lib.lessons.l01_gigo.entropy import EntropyRow
     from course_lib.lessons.l01_gigo.scenario import Spread
 
-__all__ = ["answer_spread_bars", "tier_cost_bars"]
+__all__ = ["answer_spread_bars", "entropy_bars", "tier_cost_bars"]
 
 _TOPIC_COLOURS = ("#2471a3", "#1e8449", "#b9770e", "#7d3c98", "#c0392b", "#5d6d7e", "#17a589")
 _OFF_TOPIC_COLOUR = "#d5d8dc"
+_FORM_COLOURS = {"vague": "#b9770e", "specific": "#2471a3"}
 _TIER_COLOURS = {"faq": "#1e8449", "small": "#2471a3", "large": "#c0392b", "human": "#7d3c98"}
 
 
@@ -58,6 +60,36 @@ def answer_spread_bars(
         ncol=min(len(topics), 6), loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8, frameon=False
     )
     ax.set_title(title or "What the answers to one query are about")
+    ax.figure.tight_layout()
+    return ax
+
+
+def entropy_bars(
+    rows: Sequence[EntropyRow], *, ax: Axes | None = None, title: str | None = None, top_k: int = 20
+) -> Axes:
+    """Mean next-token entropy of each request, vague beside specific, one pair per intent (lesson 01).
+
+    Each bar is labelled with how many answer tokens it averages; rows come from
+    :func:`~course_lib.lessons.l01_gigo.entropy.measure_entropy`.
+    """
+    if not rows:
+        raise ValueError("entropy_bars needs at least one EntropyRow")
+    ax = axes_or_new(ax, (8, 0.55 * len(rows) + 1.6))
+    intents = list(dict.fromkeys(r.intent for r in rows))
+    height = 0.38
+    for offset, form in ((-height / 2, "vague"), (height / 2, "specific")):
+        picked = {r.intent: r for r in rows if r.form == form}
+        ys = [i + offset for i, name in enumerate(intents) if name in picked]
+        values = [picked[name].mean_bits for name in intents if name in picked]
+        bars = ax.barh(ys, values, height=height, color=_FORM_COLOURS[form], label=form)
+        for bar, name in zip(bars, [n for n in intents if n in picked], strict=True):
+            ax.text(bar.get_width() + 0.03, bar.get_y() + bar.get_height() / 2,
+                    f"{len(picked[name].bits)} tok", va="center", fontsize=7)  # fmt: skip
+    ax.set_yticks(range(len(intents)), intents)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"mean entropy over the top {top_k} (bits), first answer tokens")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title(title or "How sure the model is of its next tokens")
     ax.figure.tight_layout()
     return ax
 

@@ -45,7 +45,7 @@ __all__ = [
 OFF_TOPIC = "off-topic"
 """The label of an answer that names none of the topics (lesson 01)."""
 
-#: The readings of "Money not showing" the seed lists, each as a keyword set (whole words, any case).
+#: Five readings of "Money not showing", each as a keyword set (whole words, any case).
 MONEY_TOPICS: dict[str, tuple[str, ...]] = {
     "deposit": (
         "deposit",

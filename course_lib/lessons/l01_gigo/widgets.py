@@ -1,7 +1,7 @@
 """Widget of lesson 01: move the share of queries each tier catches and watch cost per day and latency.
 
 The sliders drive :func:`cascade_summary`, a plain function the lesson also calls directly, built
-on :func:`~course_lib.lessons.l01_gigo.banking.cascade_economics` with the seed's per-tier figures. ipywidgets is
+on :func:`~course_lib.lessons.l01_gigo.banking.cascade_economics` with the assumed per-tier figures. ipywidgets is
 imported when the widget is built.
 """
 
@@ -10,7 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from course_lib.lessons.l01_gigo.banking import SEED_BASELINE, SEED_TIER_COSTS, TierCost, cascade_economics
+from course_lib.lessons.l01_gigo.banking import (
+    ASSUMED_BASELINE,
+    ASSUMED_TIER_COSTS,
+    TierCost,
+    cascade_economics,
+)
 
 __all__ = ["cascade_controls", "cascade_shares", "cascade_summary"]
 
@@ -34,8 +39,8 @@ def cascade_summary(
     small_share: float = 0.30,
     *,
     queries_per_day: float = 100_000,
-    tier_costs: Mapping[str, TierCost] = SEED_TIER_COSTS,
-    baseline: TierCost = SEED_BASELINE,
+    tier_costs: Mapping[str, TierCost] = ASSUMED_TIER_COSTS,
+    baseline: TierCost = ASSUMED_BASELINE,
 ) -> str:
     """Cost per query, per day and per year, and mean latency, of a tier mix against the baseline (lesson 01)."""
     try:
