@@ -52,16 +52,19 @@ for _ in range(3):
 # is a **stochastic function**, and replay keeps that visible: identical requests get the 1st, 2nd, 3rd
 # recorded sample in turn.
 #
-# ## The seed's style of code runs unchanged
+# ## Code written for the `openai` SDK runs unchanged
 #
-# The replay provider hands out the real SDK client, so code written against `openai` works as is.
+# The replay provider hands out the real SDK client, so code written against `openai` works as is. Replay
+# also labels every HTTP response with where its answer came from, in the `x-course-source` header; the
+# SDK's `with_raw_response` shows the headers beside the parsed answer.
 
 # %%
 client = provider.client
-response = client.chat.completions.create(
+raw = client.chat.completions.with_raw_response.create(
     model="gpt-4o-mini", messages=[{"role": "user", "content": "Name one colour."}], temperature=1.0
 )
-print(type(response).__name__, "->", response.choices[0].message.content)
+response = raw.parse()
+print(f"[{raw.headers['x-course-source']}] {type(response).__name__} -> {response.choices[0].message.content}")
 
 # %% [markdown]
 # ## How replay finds an answer
@@ -154,6 +157,19 @@ checks = {row["check"]: row for row in diagnose()}
 for name in ("provider", "recordings", "tokenizer", "embeddings"):
     print(f"{'ok' if checks[name]['ok'] else 'FAIL':4} {name}")
 print(checks["tokenizer"]["detail"])
+
+# %% [markdown]
+# ## Evidence
+#
+# Each lesson closes with its claims and what backs each one: measured here on the real local model
+# (replayed from recordings), cited from published work, or illustrated with scripted answers. A test
+# recomputes every measured figure from the recordings, so a box never outlives its data.
+
+# %%
+from course_lib.lessons._evidence import evidence_box
+from course_lib.lessons.l00_setup.evidence import CLAIMS
+
+evidence_box(CLAIMS)
 
 # %% [markdown]
 # ## Summary
