@@ -9,17 +9,18 @@ from exercise_support import StubClass, assert_fails, assert_stubs_fail, stub
 
 from course_lib.grading import load_exercise
 from course_lib.grading.checks import ex09
-from course_lib.providers.base import ProviderError
-from course_lib.retry import RetryPolicy, call_with_retry
+from course_lib.providers.base import ProviderError, RetryAfterTooLongError
+from course_lib.retry import RetryPolicy
 
 # --------------------------------------------------------------------------- correct implementations
 
 
 def retry_ok(
-    provider, messages, *, max_attempts=4, base_delay=0.5, max_delay=8.0, sleep=time.sleep, **params
-):
-    """A while-loop version."""
-    attempt = 0
+    provider, messages, *, max_attempts=4, base_delay=0.5, max_delay=8.0, max_retry_after=60.0, deadline=None,
+    sleep=time.sleep, clock=time.monotonic, **params,
+):  # fmt: skip
+    """A while-loop version that sums its own waits instead of reading the clock."""
+    attempt, waited = 0, 0.0
     while True:
         attempt += 1
         try:
@@ -27,15 +28,30 @@ def retry_ok(
         except ProviderError as error:
             if not error.retryable or attempt >= max_attempts:
                 raise
-            backoff = min(max_delay, base_delay * 2 ** (attempt - 1))
-            sleep(max(backoff, error.retry_after or 0.0))
+            if error.retry_after is not None and error.retry_after > max_retry_after:
+                raise RetryAfterTooLongError("too long", retry_after=error.retry_after) from error
+            backoff = max(min(max_delay, base_delay * 2 ** (attempt - 1)), error.retry_after or 0.0)
+            if deadline is not None and waited + backoff > deadline:
+                raise RetryAfterTooLongError("past the deadline", retry_after=error.retry_after) from error
+            waited += backoff
+            sleep(backoff)
 
 
-def retry_with_library(provider, messages, *, max_attempts=4, base_delay=0.5, max_delay=8.0, sleep=time.sleep,
-                       **params):  # fmt: skip
-    """The course library's retry loop, jitter off, passes too."""
-    policy = RetryPolicy(max_attempts=max_attempts, base_delay=base_delay, max_delay=max_delay, jitter=False)
-    return call_with_retry(lambda: provider.complete(messages, **params), policy, sleep=sleep).value
+def retry_with_library(provider, messages, *, max_attempts=4, base_delay=0.5, max_delay=8.0, max_retry_after=60.0,
+                       deadline=None, sleep=time.sleep, clock=time.monotonic, **params):  # fmt: skip
+    """The course library's retry loop, jitter off, passes too: it follows the same rule."""
+    policy = RetryPolicy(max_attempts=max_attempts, base_delay=base_delay, max_delay=max_delay, jitter=False,
+                         max_retry_after=max_retry_after, deadline=deadline)  # fmt: skip
+    start = clock()
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return provider.complete(messages, **params)
+        except ProviderError as error:
+            if not policy.should_retry(error, attempt):
+                raise
+            sleep(policy.plan_wait(attempt, error.retry_after, elapsed=clock() - start))
 
 
 def vram_ok(params_billion, bits, *, layers=0, kv_heads=0, head_dim=0, context_tokens=0, batch=1, kv_bits=16,
@@ -92,7 +108,8 @@ def test_questions_registered_with_points() -> None:
 
 def test_retry_that_ignores_retry_after_fails() -> None:
     def ignores_retry_after(provider, messages, *, max_attempts=4, base_delay=0.5, max_delay=8.0,
-                            sleep=time.sleep, **params):  # fmt: skip
+                            sleep=time.sleep, clock=None, max_retry_after=60.0, deadline=None,
+                            **params):  # fmt: skip
         for attempt in range(1, max_attempts + 1):
             try:
                 return provider.complete(messages, **params)
@@ -106,7 +123,8 @@ def test_retry_that_ignores_retry_after_fails() -> None:
 
 def test_retry_that_retries_a_400_fails() -> None:
     def retries_everything(provider, messages, *, max_attempts=4, base_delay=0.5, max_delay=8.0,
-                           sleep=time.sleep, **params):  # fmt: skip
+                           sleep=time.sleep, clock=None, max_retry_after=60.0, deadline=None,
+                            **params):  # fmt: skip
         for attempt in range(1, max_attempts + 1):
             try:
                 return provider.complete(messages, **params)
@@ -120,7 +138,8 @@ def test_retry_that_retries_a_400_fails() -> None:
 
 def test_retry_that_sleeps_after_the_last_attempt_fails() -> None:
     def sleeps_too_much(provider, messages, *, max_attempts=4, base_delay=0.5, max_delay=8.0,
-                        sleep=time.sleep, **params):  # fmt: skip
+                        sleep=time.sleep, clock=None, max_retry_after=60.0, deadline=None,
+                            **params):  # fmt: skip
         for attempt in range(1, max_attempts + 1):
             try:
                 return provider.complete(messages, **params)
@@ -131,7 +150,7 @@ def test_retry_that_sleeps_after_the_last_attempt_fails() -> None:
                 if attempt == max_attempts:
                     raise
 
-    assert_fails(ex09.check_retry_call, sleeps_too_much, "not after the last one")
+    assert_fails(ex09.check_retry_call, sleeps_too_much, "waited [0.5, 1.0, 2.0, 4.0]", "expected 4 calls")
 
 
 def test_retry_with_one_attempt_too_many_fails() -> None:
@@ -140,7 +159,7 @@ def test_retry_with_one_attempt_too_many_fails() -> None:
         return retry_ok(provider, messages, max_attempts=max_attempts + 1, base_delay=base_delay,
                         max_delay=max_delay, sleep=sleep, **params)  # fmt: skip
 
-    assert_fails(ex09.check_retry_call, off_by_one, "max_attempts counts the first")
+    assert_fails(ex09.check_retry_call, off_by_one, "made 5 call(s)", "expected 4 calls")
 
 
 def test_retry_with_a_constant_delay_fails() -> None:
@@ -150,7 +169,7 @@ def test_retry_with_a_constant_delay_fails() -> None:
         return retry_ok(provider, messages, max_attempts=max_attempts, base_delay=base_delay,
                         max_delay=base_delay, sleep=sleep, **params)  # fmt: skip
 
-    assert_fails(ex09.check_retry_call, constant, "expected [0.5, 1.0, 2.0]")
+    assert_fails(ex09.check_retry_call, constant, "expected [0.5, 1.0]")
 
 
 def test_retry_that_caps_retry_after_fails() -> None:
@@ -308,3 +327,43 @@ def test_stubs_fail_with_a_hint_and_missing_names_are_reported() -> None:
         },
         missing="9.2",
     )
+
+
+def test_retry_without_a_ceiling_on_retry_after_fails() -> None:
+    def no_ceiling(provider, messages, *, max_retry_after=60.0, **kwargs):
+        return retry_ok(provider, messages, max_retry_after=float("inf"), **kwargs)
+
+    assert_fails(
+        ex09.check_retry_call, no_ceiling, "retry_after=61", "RetryAfterTooLongError", "without sleeping"
+    )
+
+
+def test_retry_that_ignores_the_deadline_fails() -> None:
+    def no_deadline(provider, messages, *, deadline=None, **kwargs):
+        return retry_ok(provider, messages, deadline=None, **kwargs)
+
+    assert_fails(ex09.check_retry_call, no_deadline, "deadline=5.0", "RetryAfterTooLongError")
+
+
+def test_retry_that_retries_a_bug_is_told_so_not_that_the_model_ran_out() -> None:
+    def retries_anything(provider, messages, **kwargs):
+        for attempt in range(4):
+            try:
+                return retry_ok(provider, messages, **kwargs)
+            except ProviderError:
+                raise
+            except Exception:
+                if attempt == 3:
+                    raise
+
+    message = assert_fails(
+        ex09.check_retry_call, retries_anything, "ValueError (a bug, not a provider error)"
+    )
+    assert "ran out" not in message
+
+
+def test_retry_with_other_default_limits_fails() -> None:
+    def three_attempts(provider, messages, *, max_attempts=3, **kwargs):
+        return retry_ok(provider, messages, max_attempts=max_attempts, **kwargs)
+
+    assert_fails(ex09.check_retry_call, three_attempts, "with the defaults", "expected 4 calls")

@@ -174,7 +174,7 @@ def test_schema_that_demands_an_expression_on_every_verify_fails() -> None:
 
 def test_eval_calculator_fails() -> None:
     def with_eval(expression):
-        return eval(expression)  # the seed's calculator
+        return eval(expression)  # a calculator that runs code
 
     assert_fails(ex10.check_calculate, with_eval, "calculate('x + 1') raised NameError")
 

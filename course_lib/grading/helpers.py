@@ -86,14 +86,31 @@ def call(fn: Callable[..., Any], /, *args: Any, timeout: float | None = None, **
         return result
 
     try:
+        if _remote(fn):
+            with _deadline(timeout):
+                return fn(*args, **kwargs)
         return run_with_time_limit(invoke, timeout=timeout)
     except TimeLimitExceeded:
+        if timeout is None:
+            raise  # the check's own time limit: the question times out
         raise CheckFailed(f"{what} did not return within {timeout:g} s (an endless loop?)") from None
     except (NotImplementedError, CheckFailed):
         raise
     except Exception as exc:
         detail = f": {exc}" if str(exc) else ""
         raise CheckFailed(f"{what} raised {type(exc).__name__}{detail}") from exc
+
+
+def _remote(fn: Any) -> bool:
+    from .remote import RemoteObject
+
+    return isinstance(fn, RemoteObject)
+
+
+def _deadline(timeout: float | None) -> Any:
+    from .remote import deadline_in
+
+    return deadline_in(timeout)
 
 
 async def _await(awaitable: Any) -> Any:
@@ -159,10 +176,16 @@ def expect_raises(
     what = describe_call(fn, args, kwargs)
     reason = f" ({why})" if why else ""
     try:
-        result = run_with_time_limit(fn, *args, timeout=timeout, **kwargs)
+        if _remote(fn):
+            with _deadline(timeout):
+                result = fn(*args, **kwargs)
+        else:
+            result = run_with_time_limit(fn, *args, timeout=timeout, **kwargs)
     except exc_types as exc:
         return exc
     except TimeLimitExceeded:
+        if timeout is None:
+            raise  # the check's own time limit: the question times out
         raise CheckFailed(f"{what} did not return within {timeout:g} s (an endless loop?)") from None
     except NotImplementedError:
         raise
@@ -175,9 +198,48 @@ def expect_raises(
     )
 
 
+class _ScriptedSpec(ScriptedProvider):
+    """A scripted provider that can also be described as plain data, to be rebuilt in the learner's process."""
+
+    def __init__(self, replies: list[Any] | Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(replies, **kwargs)
+        self._spec = {
+            "kind": "scripted",
+            "replies": replies,
+            "model": kwargs.get("model", "scripted-model"),
+            "repeat_last": bool(kwargs.get("repeat_last", False)),
+        }
+
+    def course_spec(self) -> dict[str, Any]:
+        """The plain description the learner's process rebuilds this provider from."""
+        return dict(self._spec)
+
+
+class _FaultySpec(FaultyProvider):
+    """A faulty provider that can also be described as plain data (see :class:`_ScriptedSpec`)."""
+
+    def __init__(self, faults: list[str | None], reply: Any, retry_after: float | None) -> None:
+        answer = reply if callable(reply) else (lambda messages, params: reply)
+        super().__init__(
+            ScriptedProvider(answer),
+            FaultSchedule(list(faults)),
+            retry_after=retry_after,
+            sleep=lambda s: None,
+        )
+        self._spec = {"kind": "faulty", "faults": list(faults), "reply": reply, "retry_after": retry_after}
+
+    def course_spec(self) -> dict[str, Any]:
+        """The plain description the learner's process rebuilds this provider from."""
+        return dict(self._spec)
+
+
 def scripted_provider(replies: Iterable[Any] | Callable[..., Any], **kwargs: Any) -> ScriptedProvider:
-    """A :class:`ScriptedProvider` for a check: replies from a list or a function; records ``.calls``."""
-    return ScriptedProvider(replies, **kwargs)
+    """A :class:`ScriptedProvider` for a check: replies from a list or a function; records ``.calls``.
+
+    In an isolated grading run the provider is rebuilt inside the learner's process from its plain
+    description, and the calls it received come back here after each request (exercises).
+    """
+    return _ScriptedSpec(replies if callable(replies) else list(replies), **kwargs)
 
 
 def faulty_provider(
@@ -190,13 +252,7 @@ def faulty_provider(
 
     ``.calls`` counts attempts; ``.inner.calls`` holds the requests that got through (exercises).
     """
-    answer = reply if callable(reply) else (lambda messages, params: reply)
-    return FaultyProvider(
-        ScriptedProvider(answer),
-        FaultSchedule(list(faults)),
-        retry_after=retry_after,
-        sleep=lambda seconds: None,
-    )
+    return _FaultySpec(list(faults), reply, retry_after)
 
 
 class _PropertyFailure(Exception):

@@ -65,8 +65,12 @@ def source_text(cell: Any) -> str:
     return "".join(src) if isinstance(src, list) else str(src)
 
 
-def prepare(nb: Any, number: int, result_path: Path, check_timeout: float | None) -> Any:
-    """A clean copy of the notebook's code cells plus the grading cell (exercises)."""
+def prepare(nb: Any, serve_source: str) -> Any:
+    """A clean copy of the notebook's code cells plus the cell that answers the grader (exercises).
+
+    ``serve_source`` is the last cell: it connects the kernel to the grader, which then asks it to call
+    the learner's functions; the checks themselves never run in the kernel.
+    """
     import nbformat.v4 as v4
 
     cells = []
@@ -75,12 +79,7 @@ def prepare(nb: Any, number: int, result_path: Path, check_timeout: float | None
             continue
         tags = list(cell.get("metadata", {}).get("tags", []))
         cells.append(v4.new_code_cell(source_text(cell), metadata={"tags": tags, CELL_KEY: index}))
-    grader = (
-        "from course_lib.grading.sandbox import grade_in_kernel as _course_grade\n"
-        f"_course_grade({number}, globals(), {str(result_path)!r}, check_timeout={check_timeout!r})\n"
-        "del _course_grade"
-    )
-    cells.append(v4.new_code_cell(grader, metadata={"tags": [GRADER_TAG]}))
+    cells.append(v4.new_code_cell(serve_source, metadata={"tags": [GRADER_TAG]}))
     out = v4.new_notebook(cells=cells)
     out.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     out.metadata["language_info"] = {"name": "python"}

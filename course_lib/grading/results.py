@@ -57,6 +57,8 @@ class NotebookResult(BaseModel):
     notes: list[str] = Field(default_factory=list)
     """What happened while the notebook ran: cells that raised or were stopped."""
     duration_s: float = 0.0
+    isolation: str = ""
+    """How the notebook's code was kept apart from the grader (a separate user, or partial isolation)."""
 
     @property
     def score(self) -> float:

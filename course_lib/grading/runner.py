@@ -1,24 +1,30 @@
-"""Grade one exercise notebook: read it, run it with papermill, then run every check in its kernel (exercises).
+"""Grade one exercise notebook: run it in a kernel of its own, then check it from the grader (exercises).
 
-The learner's code cells are copied into a fresh notebook (no outputs, no odd metadata) and one cell is
-appended that runs all of the exercise's checks in the same kernel, so deleting a check cell skips
-nothing. Errors in learner cells do not stop execution; a cell that runs past the per-cell limit is
-interrupted and the next cell runs. Each check has its own time limit. Whatever happens, every question
-gets a result with a reason.
+The learner's code cells are copied into a fresh notebook (no outputs, no odd metadata) and executed
+in a kernel, as a separate user where the machine allows (see :mod:`.isolation`). One last cell connects
+the kernel to the grader and waits. The checks run here, in the grader's process: they call the
+learner's functions through that connection with plain-data arguments, and get plain data back (see
+:mod:`.remote`), each request with a deadline. Only the grader writes results. Errors in learner cells
+do not stop execution; a cell that runs past the per-cell limit is interrupted; a kernel that stops
+answering is restarted for the questions still to check. Whatever happens, every question gets a result
+with a reason, and every process and temporary folder the notebook made is gone afterwards.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import tempfile
+import contextlib
+import hashlib
+import secrets
+import shutil
+import socket
+import threading
 import time
-import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
+from .isolation import IsolationPlan, LearnerBox, plan_isolation
+from .kernel import OutputTail
 from .notebook import (
     CELL_KEY,
     GRADER_TAG,
@@ -29,167 +35,192 @@ from .notebook import (
     read_notebook,
 )
 from .registry import Question, exercise_number, load_exercise
-from .results import NotebookResult, QuestionResult, Status
-from .sandbox import DEFAULT_CHECK_TIMEOUT
+from .remote import Channel, RemoteNamespace
+from .results import NotebookResult, QuestionResult
+from .sandbox import DEFAULT_CHECK_TIMEOUT, run_question
+from .worker import PROTOCOL, ChannelError, recv_frame
 
 __all__ = ["DEFAULT_CELL_TIMEOUT", "NotebookFormatError", "grade_notebook", "read_notebook"]
 
 DEFAULT_CELL_TIMEOUT = 30.0
+MAX_STARTS = 3
+"""How many times a notebook's kernel is started at most (the first run plus restarts after a hang)."""
+OUTPUT_LIMIT = 2_000_000
+"""Characters of cell output kept per notebook; the rest of a flood is dropped."""
 _KERNEL_LOG_NOISE = ("Kernel is running over TCP without encryption",)
-_STATUSES = set(get_args(Status))
+_WORKER = Path(__file__).with_name("worker.py")
 
 
-@contextmanager
-def _captured_logs(on_message: Callable[[str], None]) -> Iterator[list[str]]:
-    """Collect papermill's (and nbclient's) log lines instead of letting them reach stderr."""
-    records: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            message = record.getMessage()
-            records.append(message)
-            on_message(message)
-
-    logger = logging.getLogger("papermill")
-    handler = Collect(logging.INFO)
-    saved = logger.propagate, logger.level
-    logger.addHandler(handler)
-    logger.propagate = False
-    logger.setLevel(logging.INFO)
-    try:
-        yield records
-    finally:
-        logger.removeHandler(handler)
-        logger.propagate, logger.level = saved
+def _checks_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in sorted((Path(__file__).parent / "checks").glob("*.py")):
+        with contextlib.suppress(OSError):
+            digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()
 
 
-def _execute(
-    prepared: Path, executed: Path, cwd: Path, cell_timeout: float, grader_timeout: float, log_path: Path
-) -> tuple[Any, str | None, set[int]]:
-    """Run the prepared notebook; return (executed notebook or None, fatal error or None, timed-out cells)."""
-    import nbformat
-    import papermill
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-    from papermill.exceptions import PapermillExecutionError
+class _Session:
+    """One run of the notebook in a kernel, executed by nbclient in a background thread."""
 
-    from .kernel import KERNEL_NAME, grader_kernel_manager
+    def __init__(self, nb: Any, box: LearnerBox, cwd: str, cell_timeout: float, serve_timeout: float,
+                 python: str | None) -> None:  # fmt: skip
+        self.box = box
+        self.cell_timeout = cell_timeout
+        self.serve_timeout = serve_timeout
+        self.python = python
+        self.token = secrets.token_hex(16)
+        self.worker_copy = box.root / f"worker-{secrets.token_hex(6)}.py"
+        shutil.copyfile(_WORKER, self.worker_copy)
+        self.worker_copy.chmod(0o644)
+        serve = (
+            "import runpy as _course_runpy\n"
+            f"_course_runpy.run_path({str(self.worker_copy)!r})['connect_and_serve']"
+            f"(globals(), {box.socket_path!r}, {self.token!r})"
+        )
+        self.nb = prepare(nb, serve)
+        self.cwd = cwd
+        self.tail = OutputTail()
+        self.fatal: str | None = None
+        self.timed_out: set[int] = set()
+        self.current: dict[str, Any] = {}
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        with contextlib.suppress(FileNotFoundError):
+            Path(box.socket_path).unlink()
+        self.listener.bind(box.socket_path)
+        Path(box.socket_path).chmod(0o666)
+        self.listener.listen(4)
+        self.thread = threading.Thread(target=self._execute, name="course-notebook", daemon=True)
 
-    current: dict[str, Any] = {}
-    timed_out: set[int] = set()
+    def _client(self) -> Any:
+        from nbclient import NotebookClient
 
-    def timeout_for(cell: Any) -> float:
-        current["cell"] = cell.metadata.get(CELL_KEY, 0)
-        current["first"] = first_line(cell)
-        return grader_timeout if GRADER_TAG in cell.metadata.get("tags", []) else cell_timeout
+        from .kernel import grader_kernel_manager
 
-    def on_log(message: str) -> None:
-        # nbclient logs a timeout while it waits for the cell timeout_for() was last asked about.
-        if "Timeout waiting for execute reply" in message:
-            timed_out.add(current.get("cell", 0))
+        session = self
 
-    fatal = None
-    with _captured_logs(on_log):
+        class Client(NotebookClient):  # type: ignore[misc]
+            kept = 0
+
+            def output(self, outs: list, msg: dict, display_id: Any, cell_index: int) -> Any:
+                size = len(str(msg.get("content", "")))
+                if Client.kept + size > OUTPUT_LIMIT:
+                    return None  # a flood: drop it, the notebook still runs
+                Client.kept += size
+                return super().output(outs, msg, display_id, cell_index)
+
+        def timeout_for(cell: Any) -> float:
+            session.current["cell"] = cell.metadata.get(CELL_KEY, 0)
+            session.current["first"] = first_line(cell)
+            tags = cell.metadata.get("tags", [])
+            return session.serve_timeout if GRADER_TAG in tags else session.cell_timeout
+
+        manager = grader_kernel_manager(
+            self.tail,
+            self.box.env(),
+            prefix=self.box.command_prefix(),
+            python=self.python,
+            connection_file=self.box.connection_file,
+        )
+        return Client(
+            self.nb,
+            kernel_name="python3",
+            kernel_manager_class=manager,
+            allow_errors=True,
+            interrupt_on_timeout=True,
+            error_on_timeout={"ename": "CellTimeoutError", "evalue": "time limit", "traceback": []},
+            timeout_func=timeout_for,
+            startup_timeout=60,
+            record_timing=False,
+            resources={"metadata": {"path": self.cwd}},
+        )
+
+    def _execute(self) -> None:
+        import logging
+
+        from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+        class Watch(logging.Handler):
+            def emit(inner, record: logging.LogRecord) -> None:
+                if "Timeout waiting for execute reply" in record.getMessage():
+                    self.timed_out.add(self.current.get("cell", 0))
+
+        watch = Watch()
+        loggers = [logging.getLogger(n) for n in ("traitlets", "NotebookClient", "nbclient")]
+        for logger in loggers:
+            logger.addHandler(watch)
+        where = lambda: (  # noqa: E731
+            f"cell {self.current['cell']} (`{self.current['first']}`)"
+            if self.current.get("cell")
+            else "the checks"
+        )
         try:
-            papermill.execute_notebook(
-                str(prepared),
-                str(executed),
-                kernel_name=KERNEL_NAME,
-                language="python",
-                progress_bar=False,
-                request_save_on_cell_execute=False,
-                cwd=str(cwd),
-                start_timeout=60,
-                kernel_manager_class=grader_kernel_manager(
-                    str(log_path),
-                    # hypothesis caches under ./.hypothesis by default: keep the learner's folder clean
-                    {"HYPOTHESIS_STORAGE_DIRECTORY": str(log_path.parent / "hypothesis")},
-                ),
-                allow_errors=True,
-                interrupt_on_timeout=True,
-                error_on_timeout={"ename": "CellTimeoutError", "evalue": "time limit", "traceback": []},
-                timeout_func=timeout_for,
-            )
-        except PapermillExecutionError:
-            pass  # learner errors are expected; the executed notebook is saved before this is raised
+            self._client().execute()
         except DeadKernelError:
-            where = f"cell {current['cell']} (`{current['first']}`)" if current.get("cell") else "the checks"
-            fatal = (
-                f"the Python kernel died while running {where}: did it call exit() or os._exit(), or crash?"
+            self.fatal = (
+                f"the Python kernel died while running {where()}: did it call exit() or os._exit(), or crash?"
             )
         except CellTimeoutError:
-            where = f"cell {current['cell']} (`{current['first']}`)" if current.get("cell") else "the checks"
-            fatal = (
-                f"{where} ignored the stop request after the per-cell limit of {cell_timeout:g} s "
+            self.fatal = (
+                f"{where()} ignored the stop request after the per-cell limit of {self.cell_timeout:g} s "
                 "(does it catch KeyboardInterrupt or BaseException?), so the rest could not run"
             )
         except Exception as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            fatal = f"the notebook could not be run: {type(exc).__name__}: {first}"
-    nb = None
-    if executed.exists():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            nb = nbformat.read(str(executed), as_version=4)
-    if fatal and log_path.exists():
-        lines = log_path.read_text(errors="replace").strip().splitlines()
-        tail = [ln for ln in lines if ln.strip() and not any(n in ln for n in _KERNEL_LOG_NOISE)][-3:]
-        if tail:
-            fatal += "; kernel log: " + " | ".join(tail)
-    return nb, fatal, timed_out
+            self.fatal = f"the notebook could not be run: {type(exc).__name__}: {first[:300]}"
+        finally:
+            for logger in loggers:
+                logger.removeHandler(watch)
+        if self.fatal:
+            lines = [ln for ln in self.tail.text().strip().splitlines() if ln.strip()]
+            tail = [ln[:200] for ln in lines if not any(n in ln for n in _KERNEL_LOG_NOISE)][-3:]
+            if tail:
+                self.fatal += "; kernel log: " + " | ".join(tail)
+
+    def connect(self, deadline: float) -> Channel | None:
+        """Start the notebook and wait until its last cell connects; None if it never does."""
+        self.thread.start()
+        self.listener.settimeout(0.2)
+        while time.monotonic() < deadline:
+            if not self.thread.is_alive():
+                return None
+            try:
+                conn, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return None
+            try:
+                hello = recv_frame(conn, time.monotonic() + 10)
+            except ChannelError:
+                conn.close()
+                continue
+            if (
+                isinstance(hello, dict)
+                and hello.get("op") == "hello"
+                and hello.get("token") == self.token
+                and hello.get("protocol") == PROTOCOL
+            ):
+                return Channel(conn)
+            conn.close()
+        return None
+
+    def stop(self, channel: Channel | None) -> None:
+        """End the last cell, or kill the kernel; wait for the background thread."""
+        if channel is not None:
+            channel.quit()
+        self.thread.join(5.0) if self.thread.is_alive() or self.thread.ident else None
+        if self.thread.is_alive():
+            self.box.kill_all()
+            self.thread.join(10.0)
+        with contextlib.suppress(OSError):
+            self.listener.close()
+        if channel is not None:
+            with contextlib.suppress(OSError):
+                channel.sock.close()
 
 
-def _grader_cell_error(nb: Any) -> str | None:
-    """The exception the grading cell itself raised (say, course_lib missing in the kernel), if any."""
-    for cell in nb.cells if nb is not None else []:
-        if GRADER_TAG in cell.metadata.get("tags", []):
-            for out in cell.get("outputs", []):
-                if out.get("output_type") == "error":
-                    return f"{out.get('ename')}: {str(out.get('evalue', ''))[:200]}"
-    return None
-
-
-def _read_events(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    events = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            events.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return events
-
-
-def _assemble(
-    questions: list[Question], events: list[dict[str, Any]], reason: str, stopped: str = "timeout"
-) -> list[QuestionResult]:
-    """One result per registered question, taking points and titles from the registry, not the kernel."""
-    finished = {e["result"]["id"]: e["result"] for e in events if e.get("event") == "result"}
-    started = [e["id"] for e in events if e.get("event") == "start"]
-    out = []
-    for q in questions:
-        base = {"id": q.id, "title": q.title, "points": q.points}
-        got = finished.get(q.id)
-        if got is not None:
-            status = got.get("status")
-            status = status if status in _STATUSES else "error"
-            score = q.points if status == "passed" else 0.0
-            out.append(
-                QuestionResult(
-                    **base,
-                    status=status,
-                    score=score,
-                    hint=got.get("hint", ""),
-                    duration_s=got.get("duration_s", 0),
-                )
-            )
-        elif q.id in started:
-            out.append(
-                QuestionResult(**base, status=stopped, hint=f"grading stopped during this check: {reason}")
-            )
-        else:
-            out.append(QuestionResult(**base, status="not_run", hint=f"not checked: {reason}"))
-    return out
+def _not_checked(q: Question, status: str, hint: str) -> QuestionResult:
+    return QuestionResult(id=q.id, title=q.title, points=q.points, status=status, hint=hint)  # type: ignore[arg-type]
 
 
 def grade_notebook(
@@ -199,8 +230,10 @@ def grade_notebook(
     cell_timeout: float = DEFAULT_CELL_TIMEOUT,
     check_timeout: float | None = DEFAULT_CHECK_TIMEOUT,
     clock: Callable[[], float] = time.perf_counter,
+    isolation: IsolationPlan | None = None,
+    python: str | None = None,
 ) -> NotebookResult:
-    """Execute one exercise notebook and grade every question of its exercise (exercises).
+    """Execute one exercise notebook in its own kernel and grade every question from here (exercises).
 
     Raises :class:`~course_lib.grading.registry.UnknownExerciseError` when the exercise has no checks;
     every problem with the notebook itself ends up in the result instead.
@@ -209,52 +242,80 @@ def grade_notebook(
     path = Path(path)
     number = exercise if exercise is not None else exercise_number(path)
     questions = load_exercise(number)
+    plan = isolation or plan_isolation(python or __import__("sys").executable)
 
     def finish(results: list[QuestionResult], error: str | None, notes: list[str]) -> NotebookResult:
         duration = round(clock() - start, 2)
         return NotebookResult(
-            path=str(path), exercise=number, questions=results, error=error, notes=notes, duration_s=duration
+            path=str(path),
+            exercise=number,
+            questions=results,
+            error=error,
+            notes=notes,
+            duration_s=duration,
+            isolation=plan.reason,
         )
 
     try:
         nb = read_notebook(path)
     except NotebookFormatError as exc:
-        return finish(_assemble(questions, [], str(exc).split(";")[0]), str(exc), [])
+        reason = str(exc).split(";")[0]
+        return finish([_not_checked(q, "not_run", f"not checked: {reason}") for q in questions], str(exc), [])
 
-    per_check = [q.timeout or check_timeout or DEFAULT_CHECK_TIMEOUT for q in questions]
-    grader_timeout = sum(per_check) + 2 * len(questions) + 30
-    with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
-        tmpdir = Path(tmp)
-        result_path = tmpdir / "results.jsonl"
-        import nbformat
-
-        nbformat.write(prepare(nb, number, result_path, check_timeout), str(tmpdir / "input.ipynb"))
-        executed, fatal, timed_out = _execute(
-            tmpdir / "input.ipynb",
-            tmpdir / "executed.ipynb",
-            path.resolve().parent,
-            cell_timeout,
-            grader_timeout,
-            tmpdir / "kernel.log",
-        )
-        events = _read_events(result_path)
-    notes = execution_notes(executed, cell_timeout, timed_out - {0})
-    done = any(e.get("event") == "done" for e in events)
-    fatal_events = [e["error"] for e in events if e.get("event") == "fatal"]
-    error = None
-    if fatal_events:
-        error = f"the checks could not run: {fatal_events[0]}"
-    elif fatal and done:
-        notes.append(f"after grading: {fatal}")  # e.g. exit() in a cell; every check had already run
-    elif fatal:
-        error = fatal
-    elif not done:
-        error = "the grading cell did not finish"
-        crash = _grader_cell_error(executed)
-        if crash:
-            error += f": {crash}"
-        elif 0 in timed_out or not events:
-            error += f" (it ran past its limit of {grader_timeout:g} s, or never started)"
-    reason = (error or "grading stopped early").split(";")[0].split(": did it")[0]
-    stopped = "error" if fatal else "timeout"
-    return finish(_assemble(questions, events, reason, stopped), error, notes)
+    fingerprint = _checks_fingerprint()
+    per_check = {q.id: q.timeout or check_timeout or DEFAULT_CHECK_TIMEOUT for q in questions}
+    serve_timeout = sum(per_check.values()) + 5 * len(questions) + 60
+    code_cells = sum(1 for c in nb.cells if c.get("cell_type") == "code")
+    results: dict[str, QuestionResult] = {}
+    notes: list[str] = []
+    error: str | None = None
+    remaining = list(questions)
+    with LearnerBox(plan) as box:
+        cwd = box.cwd_for(path)
+        for attempt in range(MAX_STARTS):
+            session = _Session(nb, box, cwd, cell_timeout, serve_timeout, python)
+            channel = None
+            try:
+                channel = session.connect(time.monotonic() + (code_cells + 1) * (cell_timeout + 5) + 60)
+                if channel is None:
+                    session.stop(None)
+                    why = session.fatal or "the grading cell did not finish (the notebook never reached it)"
+                    if attempt == 0:
+                        notes = execution_notes(session.nb, cell_timeout, session.timed_out - {0})
+                    error = why
+                    status = "error" if session.fatal else "not_run"
+                    short = why.split(";")[0].split(": did it")[0]
+                    for q in remaining:
+                        results[q.id] = _not_checked(q, status, f"not checked: {short}")
+                    remaining = []
+                    break
+                namespace = RemoteNamespace(channel)
+                for q in list(remaining):
+                    channel.default_timeout = per_check[q.id]
+                    result = run_question(q, namespace, timeout=per_check[q.id])
+                    if channel.broken and result.status == "passed":
+                        result = _not_checked(
+                            q, "error", f"the notebook's process stopped answering: {channel.broken}"
+                        )
+                    results[q.id] = result
+                    remaining.remove(q)
+                    if channel.broken:
+                        break
+            finally:
+                session.stop(channel)
+                box.kill_all()
+            if attempt == 0:
+                notes = execution_notes(session.nb, cell_timeout, session.timed_out - {0})
+            if session.fatal and not remaining:
+                notes.append(f"after grading: {session.fatal}")
+            if not remaining:
+                break
+            notes.append(
+                f"the notebook's process stopped answering; it was started again for {len(remaining)} question(s)"
+            )
+        for q in remaining:
+            results[q.id] = _not_checked(q, "error", "not checked: the notebook's process kept hanging")
+    if _checks_fingerprint() != fingerprint:
+        error = "the grader's checks changed on disk while this notebook ran: its grade is void"
+        return finish([_not_checked(q, "error", error) for q in questions], error, notes)
+    return finish([results[q.id] for q in questions], error, notes)

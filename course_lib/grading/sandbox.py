@@ -12,8 +12,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import io
-import json
-import os
 import sys
 import threading
 import time
@@ -28,7 +26,6 @@ from .results import QuestionResult
 __all__ = [
     "TimeLimitExceeded",
     "describe_exception",
-    "grade_in_kernel",
     "grade_namespace",
     "quiet",
     "run_question",
@@ -109,8 +106,11 @@ def _shorten(text: str, limit: int = _MAX_HINT) -> str:
 
 def describe_exception(exc: BaseException) -> str:
     """Say which exception happened and where: in the learner's code or inside the check itself (exercises)."""
-    frames = traceback.extract_tb(exc.__traceback__)
     what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    remote = getattr(exc, "_course_where", None)
+    if remote is not None:
+        return _shorten(f"your code raised {what}" + (f" ({remote})" if remote else ""))
+    frames = traceback.extract_tb(exc.__traceback__)
     last = frames[-1] if frames else None
     if last is not None and last.filename.startswith(_GRADING_DIR):
         return _shorten(
@@ -132,6 +132,12 @@ def _missing_hint(name: str) -> str:
     )
 
 
+def _is_remote(namespace: Mapping[str, Any]) -> bool:
+    from .remote import RemoteNamespace
+
+    return isinstance(namespace, RemoteNamespace)
+
+
 def run_question(
     q: Question,
     namespace: Mapping[str, Any],
@@ -143,7 +149,12 @@ def run_question(
     start = clock()
     base = {"id": q.id, "title": q.title, "points": q.points}
     if q.targets:
-        missing = [name for name in q.targets if name not in namespace]
+        try:
+            missing = [name for name in q.targets if name not in namespace]
+        except Exception as exc:  # the learner's process stopped answering before the check began
+            return QuestionResult(
+                **base, status="error", hint=_shorten(f"the notebook could not be asked: {exc}")
+            )
         if missing:
             return QuestionResult(**base, status="missing", hint=_missing_hint(missing[0]))
         args = [namespace[name] for name in q.targets]
@@ -154,8 +165,14 @@ def run_question(
         limit = float("inf")  # still a worker thread: learner code may need a thread without an event loop
     status, hint = "passed", ""
     try:
-        with quiet():
-            run_with_time_limit(q.check, *args, timeout=limit)
+        if _is_remote(namespace):
+            from .remote import deadline_in
+
+            with quiet(), deadline_in(None if limit == float("inf") else limit):
+                q.check(*args)
+        else:
+            with quiet():
+                run_with_time_limit(q.check, *args, timeout=limit)
     except CheckFailed as exc:
         status, hint = "failed", _shorten(str(exc) or "wrong answer")
     except TimeLimitExceeded as exc:
@@ -169,7 +186,12 @@ def run_question(
     except SystemExit:
         status, hint = "error", "your code called exit() or sys.exit() while being checked"
     except Exception as exc:
-        status, hint = "error", describe_exception(exc)
+        from .remote import LearnerUnresponsive
+
+        if isinstance(exc, LearnerUnresponsive):
+            status, hint = "error", _shorten(f"your notebook's process stopped answering the grader ({exc})")
+        else:
+            status, hint = "error", describe_exception(exc)
     score = q.points if status == "passed" else 0.0
     return QuestionResult(**base, score=score, status=status, hint=hint, duration_s=round(clock() - start, 3))
 
@@ -192,32 +214,3 @@ def grade_namespace(
             on_result(result)
         results.append(result)
     return results
-
-
-def grade_in_kernel(
-    number: int, namespace: Mapping[str, Any], result_path: str, *, check_timeout: float | None
-) -> None:
-    """Grade inside the notebook's own kernel and stream events to ``result_path`` as JSON lines (exercises).
-
-    The runner appends a cell that calls this after the learner's cells, so every check runs whatever
-    the notebook contains. A ``start`` line before each check and a ``result`` line after it let the
-    runner tell which check was cut short if the kernel dies or the cell is stopped.
-    """
-    with open(result_path, "a", encoding="utf-8") as out:
-
-        def emit(event: dict[str, Any]) -> None:
-            out.write(json.dumps(event) + "\n")
-            out.flush()
-            os.fsync(out.fileno())
-
-        try:
-            grade_namespace(
-                number,
-                namespace,
-                check_timeout=check_timeout,
-                on_start=lambda q: emit({"event": "start", "id": q.id}),
-                on_result=lambda r: emit({"event": "result", "result": r.model_dump()}),
-            )
-        except Exception as exc:
-            emit({"event": "fatal", "error": f"{type(exc).__name__}: {exc}"})
-        emit({"event": "done"})

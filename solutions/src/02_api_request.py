@@ -29,7 +29,7 @@ from course_lib.grading import check
 # - with `add_generation_prompt=True`, it ends with the assistant's header and its two newlines, where
 #   the model's answer begins.
 #
-# The seed's version puts one newline after each header and one after `<|eot_id|>`: the model never saw
+# A common mistake puts one newline after each header and one after `<|eot_id|>`: the model never saw
 # that layout in training. One wrong byte is a wrong answer here.
 
 # %%
@@ -59,7 +59,7 @@ check("2.1", render_llama3)
 # - the system message (if there is one), always, first;
 # - then the longest run of the most recent messages that has at most `max_messages` messages and starts
 #   at a user message (or is the whole history), so the model never sees an answer whose question was cut;
-# - with `max_messages=0`, the system message alone. (The seed's `messages[-max_history:]` keeps
+# - with `max_messages=0`, the system message alone. (A common mistake, `messages[-max_history:]`, keeps
 #   *everything* when `max_history` is 0, because `-0` is `0`.)
 
 # %%
@@ -93,7 +93,7 @@ check("2.2", sliding_window)
 # - if the system message and the latest turn alone are over budget, raise
 #   `BudgetTooSmallError(needed, max_tokens)`, where `needed` is their count.
 #
-# The seed's loop (`while too_big: pop the oldest`) never ends when the system prompt alone is over
+# A common mistake: a loop that pops the oldest message while the request is too big never ends when the system prompt alone is over
 # budget. Yours must return or raise after at most one count per turn; the checks stop a function that
 # takes longer than 2 seconds.
 

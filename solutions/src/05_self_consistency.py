@@ -113,7 +113,7 @@ check("5.2", weighted_vote)
 # - otherwise `"high"` when the agreement is **at least** `high`, `"moderate"` when it is at least
 #   `moderate`, and `"escalate"` below that.
 #
-# With seven samples and the seed's thresholds: 6/7 is high, 5/7 is moderate, 4/7 escalates.
+# With seven samples and the lesson's thresholds (0.85 and 0.70): 6/7 is high, 5/7 is moderate, 4/7 escalates.
 
 # %%
 def decide(counts: dict[str, int], total: int, *, high: float = HIGH, moderate: float = MODERATE) -> str:

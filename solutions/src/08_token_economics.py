@@ -30,7 +30,7 @@ from course_lib.guards import ManualClock
 # - `completion_tokens` bill at the output rate;
 # - raise `ValueError` for a negative count, or for more cached tokens than prompt tokens.
 #
-# The seed's cached request (a 550-token prompt, 500 of them cached, at $30 / $3 per million) costs $0.003.
+# The lesson's cached request (a 550-token prompt, 500 of them cached, at $30 / $3 per million) costs $0.003.
 
 # %%
 def request_cost_usd(prompt_tokens: int, completion_tokens: int, cached_tokens: int, rates: dict) -> float:
@@ -104,7 +104,7 @@ check("8.2", blended_cost)
 # - Windows are aligned on the clock: the window holding time `t` is `[k × window_s, (k + 1) × window_s)`
 #   with `k = floor(t / window_s)`, so with the default a new window starts exactly on every hour.
 #
-# The seed's breaker compares the spend *so far* with the cap and records spend only after the call, so the
+# A common mistake is a breaker that compares the spend *so far* with the cap and records spend only after the call, so the
 # call that crosses the cap still goes out. Yours refuses it.
 
 # %%

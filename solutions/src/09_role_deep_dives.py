@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from course_lib.grading import check
 from course_lib.guards import ManualClock
-from course_lib.providers.base import ProviderError
+from course_lib.providers.base import ProviderError, RetryAfterTooLongError
 from course_lib.providers.faulty import FaultyProvider
 from course_lib.providers.scripted import ScriptedProvider
 
@@ -35,9 +35,14 @@ from course_lib.providers.scripted import ScriptedProvider
 #   never less than the error's `retry_after` (seconds, or `None`) when the server sent one: its wait
 #   wins even over `max_delay`. Wait by calling `sleep(seconds)`, the function passed in (the check
 #   passes a fake one and reads the waits).
+# - Two limits keep a server from stalling the call. If `retry_after` is above `max_retry_after` (an
+#   absolute ceiling, 60 s by default), or if the wait would end more than `deadline` seconds after the
+#   first attempt began (measured with `clock()`; `deadline=None` means no deadline), don't sleep: raise
+#   `RetryAfterTooLongError` at once, saying how long the server asked to wait and which limit it broke.
+#   A wait exactly at a limit is allowed.
 #
-# Production code adds random jitter to each wait (`course_lib.retry.RetryPolicy` does); leave it out
-# here so the check can read the schedule.
+# `course_lib.retry.RetryPolicy` follows the same rule (its `max_retry_after` and `deadline`), and adds
+# random jitter to each wait; leave the jitter out here so the check can read the schedule.
 
 # %%
 def retry_call(
@@ -47,11 +52,15 @@ def retry_call(
     max_attempts: int = 4,
     base_delay: float = 0.5,
     max_delay: float = 8.0,
+    max_retry_after: float = 60.0,
+    deadline: float | None = None,
     sleep: Callable[[float], object] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
     **params,
 ):
     """provider.complete(messages, **params), retrying transient errors with capped exponential backoff."""
-    # BEGIN SOLUTION: loop over the attempts; retry only retryable ProviderErrors
+    # BEGIN SOLUTION: loop over the attempts; retry only retryable ProviderErrors, within the limits
+    start = clock()
     for attempt in range(1, max_attempts + 1):
         try:
             return provider.complete(messages, **params)
@@ -60,7 +69,18 @@ def retry_call(
                 raise
             wait = min(max_delay, base_delay * 2 ** (attempt - 1))
             if error.retry_after is not None:
+                if error.retry_after > max_retry_after:
+                    raise RetryAfterTooLongError(
+                        f"the server asked to wait {error.retry_after:g} s, more than "
+                        f"max_retry_after={max_retry_after:g} s",
+                        retry_after=error.retry_after,
+                    ) from error
                 wait = max(wait, error.retry_after)
+            if deadline is not None and clock() - start + wait > deadline:
+                raise RetryAfterTooLongError(
+                    f"waiting {wait:g} s would pass the call's deadline of {deadline:g} s",
+                    retry_after=error.retry_after,
+                ) from error
             sleep(wait)
     raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
     # END SOLUTION

@@ -33,7 +33,7 @@ from course_lib.grading import check
 #
 # Nothing else is required: `analyze` and `verify` steps may have an `expression` or not. Raise `ValueError`
 # with a message the model can act on; pydantic turns it into a `ValidationError` (itself a `ValueError`).
-# The seed's schema has none of these rules, and a `next_step_needed` flag that can contradict the step
+# A naive schema has none of these rules, and a `next_step_needed` flag that can contradict the step
 # type; here `final_answer` is the one signal that ends the loop.
 
 # %%
@@ -65,7 +65,7 @@ check("10.1", Step)
 # %% [markdown]
 # ## 10.2 A calculator that cannot run code
 #
-# The seed's calculator is `eval(expression)`: whatever the model writes, Python runs, including
+# A common mistake is a calculator that is `eval(expression)`: whatever the model writes, Python runs, including
 # `__import__('os').system(...)`. Write `calculate(expression)` that evaluates **plain arithmetic only**:
 #
 # - int and float numbers, `+ - * / // % **`, parentheses, and unary `-` / `+`;
@@ -134,7 +134,7 @@ check("10.2", calculate)
 #    `None`.
 #
 # Return a dict: `"status"`, `"answer"`, `"iterations"` (calls made) and `"tokens"`: the tokens of the
-# **whole run**, every call's `reply.usage.total_tokens` added up. (The seed's orchestrator reports only the
+# **whole run**, every call's `reply.usage.total_tokens` added up. (A common mistake is to report only the
 # last call's tokens, which under-counts a seven-step run several times over.)
 
 # %%
@@ -180,7 +180,7 @@ check("10.3", solve)
 # %% [markdown]
 # ### Your loop on a scripted run
 #
-# A scripted model (written by the course, not a real one) solves the seed's discount problem; each reply
+# A scripted model (written by the course, not a real one) solves the lesson's discount problem; each reply
 # reports 300 prompt and 40 completion tokens. Your loop should answer after three calls and count the
 # tokens of all three.
 

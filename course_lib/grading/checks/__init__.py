@@ -25,17 +25,21 @@ from ..helpers import (
     show,
 )
 from ..registry import CheckFailed, question
+from ..remote import current_value, is_class, learner_copy
 
 __all__ = [
     "CheckFailed",
     "call",
+    "current_value",
     "describe_call",
     "expect_close",
     "expect_equal",
     "expect_raises",
     "expect_type",
     "faulty_provider",
+    "is_class",
     "is_close",
+    "learner_copy",
     "property_check",
     "question",
     "scripted_provider",

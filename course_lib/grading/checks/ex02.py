@@ -20,9 +20,11 @@ from ...providers.templates import render_llama3 as reference_llama3
 from . import (
     CheckFailed,
     call,
+    current_value,
     expect_equal,
     expect_type,
     faulty_provider,
+    learner_copy,
     property_check,
     question,
     scripted_provider,
@@ -283,7 +285,7 @@ def check_trim_to_budget(trim_to_budget: Any) -> None:
     full = count_words(chat)
     for budget in (full, full - 1, full - 14, count_words([chat[0], chat[-1]])):
         _compare_budget(trim_to_budget, chat, budget)
-    # The seed's bug: the system prompt alone is over budget, so nothing can be dropped.
+    # A common mistake: the system prompt alone is over budget, so nothing can be dropped.
     system_only = count_words(chat[:1])
     _compare_budget(trim_to_budget, chat, system_only - 1)
     _compare_budget(trim_to_budget, chat, count_words([chat[0], chat[-1]]) - 1)
@@ -317,7 +319,7 @@ def check_ask(ask: Any) -> None:
     """Sends the (windowed) history, appends question and answer, rolls back when the call fails."""
     system = _msg("system", "Be brief.")
     provider = scripted_provider(["A1", "A2"])
-    history = [dict(system)]
+    history = learner_copy(ask, [dict(system)])  # the learner's code appends to it in place
     got = _run(ask, "ask(provider, [system], 'Q1')", provider, history, "Q1")
     expect_equal(got, "A1", "ask(provider, [system], 'Q1')", "return the answer's text")
     expect_equal(
@@ -337,7 +339,10 @@ def check_ask(ask: Any) -> None:
         provider.calls[1].params, {"temperature": 0}, "the parameters passed on", "pass **params to complete"
     )
     expect_equal(
-        history, [*expected, _msg("assistant", "A2")], "the history after two turns", "append Q and A"
+        current_value(history),
+        [*expected, _msg("assistant", "A2")],
+        "the history after two turns",
+        "append Q and A",
     )
 
     last_two = lambda msgs: [msgs[0], *msgs[-2:]]  # noqa: E731 - a window the check controls
@@ -349,14 +354,14 @@ def check_ask(ask: Any) -> None:
             f"with window=<system + last two>, the request had roles {show(_roles(_sent(windowed, 0)))}; "
             f"expected {_roles(want)}: apply window to the history including the new question"
         )
-    if len(history) != 7:
+    if len(current_value(history)) != 7:
         raise CheckFailed(
-            f"after a windowed turn the history has {len(history)} messages, expected 7: "
+            f"after a windowed turn the history has {len(current_value(history))} messages, expected 7: "
             "the window trims the request, never the transcript"
         )
 
     failing = faulty_provider(["server_error"], reply="A4")
-    before = [dict(m) for m in history]
+    before = [dict(m) for m in current_value(history)]
     try:
         _run(ask, "ask(<failing provider>, history, 'Q4')", failing, history, "Q4")
     except CheckFailed as exc:
@@ -364,9 +369,9 @@ def check_ask(ask: Any) -> None:
             raise
     else:
         raise CheckFailed("ask returned although the provider raised ServerError: let the error propagate")
-    if history != before:
+    if current_value(history) != before:
         raise CheckFailed(
-            f"after a failed call the history changed from {len(before)} to {len(history)} messages: take the "
+            f"after a failed call the history changed from {len(before)} to {len(current_value(history))} messages: take the "
             "question back out, so a retry does not send it twice"
         )
     retry = _run(ask, "ask(provider, history, 'Q4') after a ServerError", failing, history, "Q4")

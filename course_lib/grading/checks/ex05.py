@@ -252,38 +252,38 @@ def _check_decision(
 @question("5.3", points=2, title="gate: answer, caveat or escalate", target="decide")
 def check_decide(decide: Any) -> None:
     """Agreement = top count / total; >= high → high, >= moderate → moderate; ties and no votes escalate."""
-    seed_gate = (0.85, 0.70)
-    _check_decision(decide, {"A": 7}, 7, *seed_gate, "7 of 7 agree")
-    _check_decision(decide, {"A": 6, "B": 1}, 7, *seed_gate, "6/7 = 0.857 reaches the high threshold")
-    _check_decision(decide, {"A": 5, "B": 2}, 7, *seed_gate, "5/7 = 0.714 is moderate")
-    _check_decision(decide, {"A": 4, "B": 2, "C": 1}, 7, *seed_gate, "4/7 = 0.571 is below moderate")
+    lesson_gate = (0.85, 0.70)
+    _check_decision(decide, {"A": 7}, 7, *lesson_gate, "7 of 7 agree")
+    _check_decision(decide, {"A": 6, "B": 1}, 7, *lesson_gate, "6/7 = 0.857 reaches the high threshold")
+    _check_decision(decide, {"A": 5, "B": 2}, 7, *lesson_gate, "5/7 = 0.714 is moderate")
+    _check_decision(decide, {"A": 4, "B": 2, "C": 1}, 7, *lesson_gate, "4/7 = 0.571 is below moderate")
     _check_decision(
         decide,
         {"A": 17, "B": 3},
         20,
-        *seed_gate,
+        *lesson_gate,
         "17/20 is exactly 0.85: a threshold is reached with >=, not >",
     )
     _check_decision(
         decide,
         {"A": 7, "B": 3},
         10,
-        *seed_gate,
+        *lesson_gate,
         "7/10 is exactly 0.70: a threshold is reached with >=, not >",
     )
     _check_decision(
         decide, {"A": 3, "B": 3, "C": 1}, 7, 0.4, 0.3, "A and B tie: a tie escalates whatever the agreement"
     )
-    _check_decision(decide, {"A": 3, "B": 3}, 6, *seed_gate, "a tie escalates")
+    _check_decision(decide, {"A": 3, "B": 3}, 6, *lesson_gate, "a tie escalates")
     _check_decision(
         decide,
         {"A": 5},
         7,
-        *seed_gate,
+        *lesson_gate,
         "2 of the 7 samples had no answer: agreement is 5/7 of *all* samples, not 5/5 of those that answered",
     )
-    _check_decision(decide, {}, 3, *seed_gate, "no votes at all: escalate")
-    _check_decision(decide, {}, 0, *seed_gate, "no samples at all: escalate (and do not divide by zero)")
+    _check_decision(decide, {}, 3, *lesson_gate, "no votes at all: escalate")
+    _check_decision(decide, {}, 0, *lesson_gate, "no samples at all: escalate (and do not divide by zero)")
     _check_decision(decide, {"A": 6, "B": 1}, 7, 1.0, 0.5, "use the thresholds passed in, not fixed ones")
 
     from hypothesis import strategies as st

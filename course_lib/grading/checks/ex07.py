@@ -16,7 +16,17 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from ...providers.scripted import ScriptExhaustedError
-from . import CheckFailed, call, expect_raises, expect_type, property_check, question, scripted_provider, show
+from . import (
+    CheckFailed,
+    call,
+    expect_raises,
+    expect_type,
+    is_class,
+    property_check,
+    question,
+    scripted_provider,
+    show,
+)
 
 __all__ = ["check_correct_until_valid", "check_dead_letter_box", "check_extract_json"]
 
@@ -214,7 +224,7 @@ def check_correct_until_valid(correct_until_valid: Any) -> None:
         )
     second = provider.calls[1].messages
     if second[: len(_BASE)] != _BASE:
-        raise CheckFailed("the second request must start with the original messages: keep the conversation")
+        raise CheckFailed("the second request must start with the caller's messages: keep the conversation")
     later = _later_text(second, len(_BASE))
     if _WRONG_TYPE not in later:
         raise CheckFailed(
@@ -296,8 +306,8 @@ _INVALID = {"order_id": "12345A", "issue_type": "refund_request"}
 
 
 def _box(cls: Any) -> Any:
-    if not isinstance(cls, type):
-        raise CheckFailed(f"DeadLetterBox should be a class, but it is a {type(cls).__name__}")
+    if not is_class(cls):
+        raise CheckFailed("DeadLetterBox should be a class (class DeadLetterBox: …), but it is not")
     return call(cls)
 
 

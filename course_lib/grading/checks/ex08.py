@@ -60,8 +60,8 @@ def _cost_hint(got: float, prompt: int, completion: int, cached: int, rates: dic
 def check_request_cost_usd(request_cost_usd: Any) -> None:
     """Cached tokens at the cached rate (or the input rate when there is none), never counted twice."""
     cases = [
-        (1000, 250, 0, GPT4),  # the seed's $0.045 support-chat call
-        (550, 0, 500, GPT4_WHAT_IF),  # the seed's cached request: $0.003
+        (1000, 250, 0, GPT4),  # a $0.045 support-chat call
+        (550, 0, 500, GPT4_WHAT_IF),  # the lesson's cached request: $0.003
         (1200, 200, 1024, GPT4O),
         (1200, 200, 1024, GPT4),  # no cached rate: cached tokens bill at the input rate
         (2048, 100, 2048, GPT4O),  # the whole prompt cached

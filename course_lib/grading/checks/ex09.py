@@ -1,7 +1,7 @@
 """Checks of exercise 09, role deep dives (exercises).
 
-9.1 retries a provider call with exponential backoff that honours ``retry_after`` (driven by faulty
-providers and a fake sleep); 9.2 estimates serving memory from parameters, bits, KV cache and overhead
+9.1 retries a provider call with exponential backoff that honours ``retry_after`` up to a ceiling and
+the call's deadline (driven by faulty providers, a fake sleep and a fake clock); 9.2 estimates serving memory from parameters, bits, KV cache and overhead
 (property-based); 9.3 keeps a token quota per tenant in fixed windows on a fake clock (property-based,
 against a reference model).
 """
@@ -18,10 +18,20 @@ from ...providers.base import (
     ProviderError,
     ProviderTimeout,
     RateLimitError,
+    RetryAfterTooLongError,
     ServerError,
 )
-from ...providers.scripted import ScriptedProvider
-from . import CheckFailed, call, expect_raises, expect_type, faulty_provider, property_check, question, show
+from . import (
+    CheckFailed,
+    call,
+    expect_raises,
+    expect_type,
+    faulty_provider,
+    property_check,
+    question,
+    scripted_provider,
+    show,
+)
 
 __all__ = ["check_quota_manager", "check_retry_call", "check_vram_gb"]
 
@@ -31,22 +41,40 @@ _LIMIT_S = 5.0
 # ---------------------------------------------------------------- 9.1
 
 
+class _FakeTime:
+    """A clock and a sleep for the learner's retry loop: sleeping moves the clock; every wait is kept."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and seconds > 0:
+            self.now += float(seconds)
+
+
 def _run(retry_call: Any, provider: Any, **kwargs: Any) -> tuple[Any, list[float]]:
     """Call the learner's retry_call; return (result or the error it let through, the waits it asked for)."""
-    sleeps: list[float] = []
+    fake = _FakeTime()
     try:
-        result = call(retry_call, provider, _MESSAGES, sleep=sleeps.append, timeout=_LIMIT_S, **kwargs)
+        result = call(
+            retry_call, provider, _MESSAGES, sleep=fake.sleep, clock=fake.clock, timeout=_LIMIT_S, **kwargs
+        )
     except CheckFailed as exc:
         cause = exc.__cause__
         if isinstance(cause, (ProviderError, ValueError)):
-            return cause, sleeps
+            return cause, fake.sleeps
         if "did not return within" in str(exc):
             raise CheckFailed(
                 f"{exc}. Wait with the `sleep` function passed in (the check passes a fake one), never "
                 "time.sleep, and stop after max_attempts"
             ) from None
         raise
-    return result, sleeps
+    return result, fake.sleeps
 
 
 def _waits_ok(sleeps: list[float]) -> bool:
@@ -57,14 +85,29 @@ def _calls(provider: Any) -> int:
     return provider.calls if isinstance(provider.calls, int) else len(provider.calls)
 
 
+def _rate_limited(retry_after: float, then: str = "up") -> Any:
+    return scripted_provider(
+        [RateLimitError("429 Too Many Requests", retry_after=retry_after, status=429), then]
+    )
+
+
+def _expect_refused(retry_call: Any, provider: Any, what: str, why: str, **kwargs: Any) -> None:
+    got, sleeps = _run(retry_call, provider, **kwargs)
+    if not isinstance(got, RetryAfterTooLongError) or sleeps or _calls(provider) != 1:
+        raise CheckFailed(
+            f"{what}: retry_call made {_calls(provider)} call(s), waited {show(sleeps)} and ended with "
+            f"{show(got)}; expected RetryAfterTooLongError at once, without sleeping ({why})"
+        )
+
+
 @question("9.1", points=2, title="retry with backoff that honours retry-after", target="retry_call")
 def check_retry_call(retry_call: Any) -> None:
-    """429/5xx/timeouts retried with doubling waits, at least retry_after; 400 and others raised at once."""
+    """429/5xx/timeouts retried with doubling waits, at least retry_after up to a ceiling; others raised."""
     # A 429 that says "retry after 3 s", then an answer.
     provider = faulty_provider(["rate_limit"], reply="up", retry_after=3.0)
     got, sleeps = _run(retry_call, provider, base_delay=0.5)
     what = "with a 429 (retry_after=3.0) and then an answer, retry_call(base_delay=0.5)"
-    if isinstance(got, ProviderError):
+    if isinstance(got, BaseException):
         raise CheckFailed(
             f"{what} raised {type(got).__name__} after {_calls(provider)} call(s); a 429 is transient: wait, "
             "then try again"
@@ -88,14 +131,23 @@ def check_retry_call(retry_call: Any) -> None:
             f"{what} waited {show(sleeps[0])} s; the server said retry_after=3.0: wait at least that long "
             "(read error.retry_after; waiting less only earns another 429)"
         )
-    if sleeps[0] > 3.5 + 1e-9:
+    if sleeps[0] > 3.0 + 1e-9:
         raise CheckFailed(f"{what} waited {show(sleeps[0])} s; expected max(backoff, retry_after) = 3.0 s")
+
+    # A retry_after below the backoff: the backoff wins.
+    provider = faulty_provider(["server_error", "rate_limit"], reply="up", retry_after=0.25)
+    got, sleeps = _run(retry_call, provider, base_delay=0.5)
+    if [round(s, 6) for s in sleeps if isinstance(s, (int, float))] != [0.5, 1.0]:
+        raise CheckFailed(
+            f"with a 500 and a 429 whose retry_after (0.25 s) is below the backoff, retry_call(base_delay=0.5) "
+            f"waited {show(sleeps)}; expected [0.5, 1.0]: the wait is max(backoff, retry_after)"
+        )
 
     # 5xx and timeouts without retry_after: the backoff doubles.
     provider = faulty_provider(["server_error", "timeout", "server_error"], reply="up", retry_after=None)
     got, sleeps = _run(retry_call, provider, max_attempts=4, base_delay=0.5)
     what = "with a 500, a timeout and a 500, then an answer, retry_call(max_attempts=4, base_delay=0.5)"
-    if isinstance(got, ProviderError) or _calls(provider) != 4:
+    if isinstance(got, BaseException) or _calls(provider) != 4:
         raise CheckFailed(
             f"{what} made {_calls(provider)} call(s) and ended with {show(got)}; 5xx errors and timeouts are "
             "transient too: 4 calls, the last one answers"
@@ -103,6 +155,19 @@ def check_retry_call(retry_call: Any) -> None:
     if not _waits_ok(sleeps) or [round(s, 6) for s in sleeps] != [0.5, 1.0, 2.0]:
         raise CheckFailed(
             f"{what} waited {show(sleeps)}; expected [0.5, 1.0, 2.0]: base_delay × 2^(k-1) after failed attempt k"
+        )
+
+    # The defaults: max_attempts=4, base_delay=0.5.
+    provider = faulty_provider(["server_error"] * 5, reply="up", retry_after=None)
+    got, sleeps = _run(retry_call, provider)
+    if _calls(provider) != 4 or [round(s, 6) for s in sleeps if isinstance(s, (int, float))] != [
+        0.5,
+        1.0,
+        2.0,
+    ]:
+        raise CheckFailed(
+            f"with the defaults and a provider that keeps failing, retry_call made {_calls(provider)} call(s) and "
+            f"waited {show(sleeps)}; expected 4 calls and [0.5, 1.0, 2.0] (max_attempts=4, base_delay=0.5)"
         )
 
     # A 400 is the caller's mistake: raised at once.
@@ -116,12 +181,21 @@ def check_retry_call(retry_call: Any) -> None:
         )
 
     # A bug in the caller's code (not a provider error) is not retried either.
-    broken = ScriptedProvider([ValueError("no such field")])
+    def broken_reply(messages: Any, params: Any) -> Any:
+        return ValueError("no such field")
+
+    broken = scripted_provider(broken_reply)
     got, sleeps = _run(retry_call, broken)
-    if not isinstance(got, ValueError) or len(broken.calls) != 1 or sleeps:
+    if len(broken.calls) != 1 or sleeps:
         raise CheckFailed(
-            f"when provider.complete raised ValueError, retry_call made {len(broken.calls)} call(s) and ended with "
-            f"{show(got)}; only transient provider errors are retried: let other exceptions through at once"
+            f"when provider.complete raised ValueError (a bug, not a provider error), retry_call made "
+            f"{len(broken.calls)} call(s) and waited {show(sleeps)}; only transient ProviderErrors are retried: "
+            "let any other exception through at once, without waiting"
+        )
+    if not isinstance(got, ValueError):
+        raise CheckFailed(
+            f"when provider.complete raised ValueError, retry_call ended with {show(got)}; let that ValueError "
+            "through unchanged"
         )
 
     # The attempts are bounded and no one waits after the last.
@@ -142,7 +216,7 @@ def check_retry_call(retry_call: Any) -> None:
     if not isinstance(got, ServerError) or _calls(provider) != 1 or sleeps:
         raise CheckFailed(f"retry_call(max_attempts=1) made {_calls(provider)} call(s); 1 means no retries")
 
-    # max_delay caps the backoff, but never the server's retry_after.
+    # max_delay caps the backoff, but not the server's retry_after …
     provider = faulty_provider(["server_error"] * 6, reply="up", retry_after=None)
     got, sleeps = _run(retry_call, provider, max_attempts=7, base_delay=1.0, max_delay=4.0)
     if [round(s, 6) for s in sleeps] != [1.0, 2.0, 4.0, 4.0, 4.0, 4.0]:
@@ -150,14 +224,52 @@ def check_retry_call(retry_call: Any) -> None:
             f"with six 500s, retry_call(max_attempts=7, base_delay=1.0, max_delay=4.0) waited {show(sleeps)}; "
             "expected [1.0, 2.0, 4.0, 4.0, 4.0, 4.0]: the backoff doubles up to max_delay"
         )
-    slow_down = ScriptedProvider(
-        [RateLimitError("429 Too Many Requests", retry_after=30.0, status=429), "up"]
-    )
+    provider = faulty_provider(["server_error"] * 5, reply="up", retry_after=None)
+    got, sleeps = _run(retry_call, provider, max_attempts=6, base_delay=1.0)
+    if [round(s, 6) for s in sleeps if isinstance(s, (int, float))] != [1.0, 2.0, 4.0, 8.0, 8.0]:
+        raise CheckFailed(
+            f"with five 500s, retry_call(max_attempts=6, base_delay=1.0) waited {show(sleeps)}; expected "
+            "[1.0, 2.0, 4.0, 8.0, 8.0]: max_delay is 8.0 s unless the caller says otherwise"
+        )
+    slow_down = _rate_limited(30.0)
     got, sleeps = _run(retry_call, slow_down, max_delay=4.0)
     if len(sleeps) != 1 or not _waits_ok(sleeps) or sleeps[0] < 30.0:
         raise CheckFailed(
             f"after a 429 with retry_after=30.0, retry_call(max_delay=4.0) waited {show(sleeps)}; the server's "
             "retry_after wins over max_delay (max_delay caps your own backoff)"
+        )
+    # … up to an absolute ceiling, and never past the call's deadline.
+    _expect_refused(
+        retry_call, _rate_limited(61.0), "after a 429 with retry_after=61 and the default max_retry_after (60 s)",
+        "a wait above max_retry_after fails the call now instead of sleeping",
+    )  # fmt: skip
+    got, sleeps = _run(retry_call, _rate_limited(60.0))
+    if sleeps != [60.0]:
+        raise CheckFailed(
+            f"after a 429 with retry_after=60 (exactly max_retry_after), retry_call waited {show(sleeps)}; "
+            "expected [60.0]: the ceiling itself is still allowed"
+        )
+    _expect_refused(
+        retry_call, _rate_limited(10.0), "after a 429 with retry_after=10, retry_call(max_retry_after=5.0)",
+        "the ceiling is the caller's max_retry_after", max_retry_after=5.0,
+    )  # fmt: skip
+    _expect_refused(
+        retry_call, _rate_limited(10.0), "after a 429 with retry_after=10, retry_call(deadline=5.0)",
+        "waiting 10 s would end past the call's deadline of 5 s from its start", deadline=5.0,
+    )  # fmt: skip
+    got, sleeps = _run(retry_call, _rate_limited(4.0), deadline=5.0)
+    if sleeps != [4.0] or isinstance(got, BaseException):
+        raise CheckFailed(
+            f"after a 429 with retry_after=4, retry_call(deadline=5.0) waited {show(sleeps)} and ended with "
+            f"{show(got)}; a wait that ends before the deadline is fine: wait 4.0 s, then retry"
+        )
+    provider = faulty_provider(["server_error"] * 4, reply="up", retry_after=None)
+    got, sleeps = _run(retry_call, provider, max_attempts=5, base_delay=1.0, deadline=5.0)
+    if not isinstance(got, RetryAfterTooLongError) or [round(s, 6) for s in sleeps] != [1.0, 2.0]:
+        raise CheckFailed(
+            f"with 500s, retry_call(base_delay=1.0, deadline=5.0) waited {show(sleeps)} and ended with {show(got)}; "
+            "expected waits [1.0, 2.0], then RetryAfterTooLongError: after 3 s the next 4 s wait would pass the "
+            "deadline (measure the time with the `clock` passed in)"
         )
 
     # Success first: no wait; messages and parameters passed through unchanged.

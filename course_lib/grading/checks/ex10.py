@@ -61,7 +61,7 @@ _INVALID_STEPS = [
             "result": "$1,104.90",
             "next_step_needed": False,
         },
-        "the seed's old step format (no step number, the answer in 'result') must not pass",
+        "an older step format (no step number, the answer in 'result') must not pass",
     ),
 ]
 
@@ -437,7 +437,7 @@ def _check_answered_run(solve: Any) -> None:
     if got["tokens"] != total:
         last = sum(_USAGES[-1])
         cause = (
-            "that is only the last call's tokens, the seed's bug: add up every call's reply.usage.total_tokens"
+            "that is only the last call's tokens, a common mistake: add up every call's reply.usage.total_tokens"
             if got["tokens"] == last
             else "add up reply.usage.total_tokens of every call, the first and the last included"
         )
