@@ -19,9 +19,8 @@ from course_lib.lessons.l09_role_deep_dives.plots import (
 from course_lib.lessons.l09_role_deep_dives.roi import BuildOption
 from course_lib.lessons.l09_role_deep_dives.vram import vram_table
 from course_lib.lessons.l09_role_deep_dives.widgets import (
-    ROLES,
-    role_card,
-    role_picker,
+    roi_controls,
+    roi_report,
     vram_controls,
     vram_report,
 )
@@ -72,17 +71,22 @@ def test_value_curves_mark_the_crossover():
     assert any("fine-tune passes API" in t.get_text() for t in ax.texts)
 
 
-def test_role_cards_and_picker():
-    assert list(ROLES) == ["backend", "devops", "sre", "platform", "leadership"]
-    card = role_card(" SRE ")
-    assert card.startswith("Site reliability engineer (section C)") and "error budget" in card
-    with pytest.raises(ValueError, match="unknown role"):
-        role_card("astronaut")
-    drawn = []
-    picker = role_picker({"backend": lambda: drawn.append("backend")})
-    assert picker.children[0].value == "backend" and drawn == ["backend"]
-    picker.children[0].value = "devops"  # no figure for this role: the card alone
-    assert drawn == ["backend"]
+def test_roi_report_follows_its_assumptions_and_the_controls_drive_it():
+    text = roi_report(50_000, 0.7, 0.05, 8, 0, ai_sees_every_ticket=False)
+    # 50,000 tickets x 8 min at $25/h = $166,667; 15,000 left to agents = $50,000; AI 35,000 x $0.05.
+    assert "before $166,667/month" in text and "labour $50,000 + AI $1,750" in text
+    assert "payback 0.0 months" in text
+    assert "payback never" in roi_report(automated_share=0.0)
+    dearer = roi_report(ai_cost_per_ticket=1.0)
+    assert dearer != roi_report() and "saving $" in dearer
+    controls = roi_controls()
+    assert [c.description for c in controls.children[:5]] == [
+        "tickets/mo",
+        "automated",
+        "AI $/ticket",
+        "escalated min",
+        "build $",
+    ]
 
 
 def test_vram_report_and_controls():

@@ -4,15 +4,15 @@
 # **Objectives**
 # - **Backend:** fan calls out in parallel and compute the speedup; bound concurrency; put a timeout on a
 #   call; retry 429s and 5xx errors with backoff that honours `retry-after`, and never retry a 400.
-# - **DevOps:** estimate the GPU memory a model needs by precision, KV cache included, and recompute the
-#   seed's quantisation table.
+# - **DevOps:** estimate the GPU memory a model needs by precision, KV cache included, and what the GPUs
+#   to serve it cost.
 # - **SRE:** read the four golden signals off a seeded workload with faults, set an SLO and spend its
 #   error budget.
 # - **Platform:** run an AI gateway (shared cache, per-team quotas, tiers, vendor failover, metrics) and
 #   watch its cache warm up.
 # - **Leadership:** compute ROI and build vs buy from stated assumptions; version prompts like code.
 #
-# Every section is short and stands alone; a role picker at the end recaps each role's figure. The model
+# Every section is short and stands alone. The model
 # answers replayed here are **scripted** by the course (`source == "scripted"`), and every latency is
 # **simulated**: the replay waits a modelled time, and the lesson prints numbers from the latency model,
 # never from the wall clock (cells that show wall-clock timings say so and are not compared by the tests).
@@ -41,15 +41,16 @@ def simulated_s(result) -> float:
 # ### Streaming: time to first token
 #
 # A streamed answer shows its first token after the TTFT; a blocking call shows nothing until the last.
-# The seed frames each token as a server-sent event, `data: {token}\n\n`. A blank line ends an event, so a
-# token that itself holds a blank line (a paragraph break) ends the event early and the client loses it.
-# Encoding each token as JSON keeps it intact:
+# A common way to hand-roll a streaming endpoint frames each token as a server-sent event,
+# `data: {token}\n\n`. A blank line ends an event, so a token that itself holds a blank line (a paragraph
+# break) ends the event early and the client loses it. The breaking input is any answer with a
+# paragraph break; encoding each token as JSON keeps it intact:
 
 # %%
 import json
 
 tokens = ["Refund status", ":\n\n", "delayed by one day."]
-seed_frames = "".join(f"data: {t}\n\n" for t in tokens)
+raw_frames = "".join(f"data: {t}\n\n" for t in tokens)
 json_frames = "".join(f"data: {json.dumps(t)}\n\n" for t in tokens)
 
 
@@ -58,18 +59,19 @@ def read_events(stream: str) -> list[str]:
     return [event.removeprefix("data: ") for event in stream.split("\n\n") if event.startswith("data: ")]
 
 
-print("seed framing:", repr("".join(read_events(seed_frames))))
+print("raw framing: ", repr("".join(read_events(raw_frames))))
 print("JSON framing:", repr("".join(json.loads(e) for e in read_events(json_frames))))
 
 # %% [markdown]
-# The seed's handler has two more problems: it calls the *synchronous* client inside an `async` generator,
-# which blocks the server's event loop for every other user while tokens arrive, and it reads the message
-# from a query parameter of a POST request. Use the async client (`provider.astream`) and a JSON body.
+# Two more mistakes are common in such handlers: calling the *synchronous* client inside an `async`
+# generator, which blocks the server's event loop for every other user while tokens arrive, and reading
+# the message from a query parameter of a POST request. Use the async client (`provider.astream`) and a
+# JSON body.
 #
 # ### Parallel fan-out
 #
-# The seed's example runs three analyses of one document (sentiment, summary, entities). They do not
-# depend on each other, so they can run at the same time. The customer message and the three tasks:
+# Three analyses of one customer message (sentiment, summary, entities) do not depend on each other, so
+# they can run at the same time. The customer message and the three tasks:
 
 # %%
 DOC = (
@@ -90,10 +92,9 @@ def task_messages(name: str) -> list[dict]:
 
 
 # %% [markdown]
-# First one after another, then all three with `asyncio.gather`. Wall-clock times on this machine (scaled
-# back to simulated seconds; they vary from run to run):
+# First one after another, then all three with `asyncio.gather`, timed on the wall clock:
 
-# %% tags=["nbval-ignore-output"]
+# %%
 import asyncio
 import time
 
@@ -103,25 +104,38 @@ middle = time.perf_counter()
 answers = await asyncio.gather(*(llm.acomplete(task_messages(name), temperature=0) for name in TASKS))
 parallel = dict(zip(TASKS, answers))
 end = time.perf_counter()
-print(f"sequential ~{(middle - start) / LATENCY.scale:.1f} s, parallel ~{(end - middle) / LATENCY.scale:.1f} s (wall)")
+wall = {"sequential": middle - start, "parallel": end - middle}
+print(f"same answers both ways: {all(sequential[n].text == parallel[n].text for n in TASKS)}")
 
 # %% [markdown]
-# The same comparison from the latency model, which is what the wall clock approximates: one after
-# another costs the **sum** of the latencies, in parallel the **longest** one.
+# What the latency model predicts: one after another costs the **sum** of the latencies, in parallel the
+# **longest** one.
 
 # %%
 latencies = {name: simulated_s(result) for name, result in parallel.items()}
 for name, result in parallel.items():
     print(f"{name:9} {result.usage.completion_tokens:3} tokens  {latencies[name]:.2f} s  [{result.source}] {result.text[:55]}")
 total, longest = sum(latencies.values()), max(latencies.values())
+predicted = {"sequential": total, "parallel": longest}
 print(f"sequential {total:.2f} s, parallel {longest:.2f} s: {total / longest:.2f}x faster")
-print(f"same answers both ways: {all(sequential[n].text == parallel[n].text for n in TASKS)}")
 
 # %% [markdown]
-# > **Erratum.** The seed says three 2-second calls take 6 s one after another and 2 s in parallel, "3x".
-# > That holds only when all three take equally long. Latency grows with the answer's length, so a
-# > one-word sentiment and a JSON object do not: the parallel time is the slowest call's, and the speedup
-# > above is smaller.
+# Equal latencies would make three parallel calls three times faster. Latency grows with the answer's
+# length, so a one-word sentiment and a JSON object do not take equally long: the parallel time is the
+# slowest call's, and the speedup is smaller.
+#
+# The measured times, beside the prediction. Replay sleeps exactly the modelled time, scaled by
+# `LATENCY.scale`, so the difference is the client's own work on each call (building the request, the
+# replay lookup, parsing the JSON, scheduling the coroutine), which the model leaves out. Scaled back to
+# simulated seconds, every real millisecond counts twenty times over; the difference varies from run to
+# run and with the machine's load:
+
+# %% tags=["nbval-ignore-output"]
+for how in ("sequential", "parallel"):
+    measured = wall[how] / LATENCY.scale
+    overhead_ms = (wall[how] - predicted[how] * LATENCY.scale) * 1000
+    print(f"{how:10} predicted {predicted[how]:.2f} s, measured {measured:.2f} s: "
+          f"{overhead_ms:.1f} ms of real time on top, {overhead_ms / len(TASKS):.1f} ms a call")
 
 # %%
 import matplotlib.pyplot as plt
@@ -164,12 +178,14 @@ for c in (1, 2, 5):
 
 # %% [markdown]
 # Five samples in parallel cost about one sample's latency (a little more: the slowest of five); with
-# two slots, three waves. The same run at concurrency 2, on the wall clock:
+# two slots, three waves. The same run at concurrency 2, on the wall clock, beside the makespan the model
+# predicts (the difference is again the client's own work per call):
 
 # %% tags=["nbval-ignore-output"]
 start = time.perf_counter()
 again = await sample_answers(llm, owner_request, 5, concurrency=2, temperature=0.7, labels=TEAMS)
-print(f"concurrency 2: ~{(time.perf_counter() - start) / LATENCY.scale:.1f} s (wall); same answers: "
+measured = (time.perf_counter() - start) / LATENCY.scale
+print(f"concurrency 2: predicted {makespan(sample_s, 2):.2f} s, measured {measured:.2f} s; same answers: "
       f"{[s.answer for s in again] == [s.answer for s in samples]}")
 
 # %% [markdown]
@@ -228,16 +244,88 @@ except BadRequestError as error:
     print(f"{type(error).__name__} after {len(strict.log[-1])} attempt(s): {error}")
 
 # %% [markdown]
+# ### The retry-after rule
+#
+# The server's `retry-after` wins over the backoff, even above the policy's own `max_delay`: waiting less
+# than it asked only earns another 429. But one wait has two limits, and past either the call fails at
+# once with `RetryAfterTooLongError` instead of sleeping:
+#
+# - `max_retry_after`: the absolute ceiling on a single wait (60 s unless you configure it);
+# - `deadline`: how long the whole call may take from its start (no deadline unless you set one).
+#
+# `RetryPolicy.plan_wait` applies the rule, and the retry loop calls it after every failed attempt. Four
+# requests for a pause, against a policy whose backoff never exceeds `max_delay=4` s and a call with a
+# 90-second deadline:
+
+# %%
+from course_lib.providers.base import RetryAfterTooLongError
+
+rule = RetryPolicy(base_delay=0.5, max_delay=4.0, jitter=False, max_retry_after=60.0, deadline=90.0)
+for asked, elapsed in ((None, 0.0), (30.0, 0.0), (3600.0, 0.0), (45.0, 50.0)):
+    situation = f"retry-after {'none' if asked is None else f'{asked:g} s'}, {elapsed:g} s into the call"
+    try:
+        print(f"{situation:40} wait {rule.plan_wait(1, asked, elapsed=elapsed):g} s")
+    except RetryAfterTooLongError as error:
+        print(f"{situation:40} fails at once: {error}")
+
+# %% [markdown]
+# The backoff alone waits 0.5 s; a server asking for 30 s gets its 30 s although that is above `max_delay`;
+# an hour is above the ceiling; and 45 s more, 50 s into a 90-second call, would end past the deadline.
+# The same rule through `RetryingProvider`: a vendor that answers 429 with `retry-after: 3600`. Nothing is
+# slept, and the error says how many attempts were made:
+
+# %%
+waits.clear()
+impatient = RetryingProvider(FaultyProvider(llm, ["rate_limit"], retry_after=3600.0), RetryPolicy(seed=9),
+                             sleep=waits.append)  # fmt: skip
+try:
+    impatient.complete(STATUS, temperature=0)
+except RetryAfterTooLongError as error:
+    print(f"{type(error).__name__} after {error.attempts_made} attempt(s); slept {sum(waits):g} s; "
+          f"the server asked for {error.retry_after:g} s")
+
+# %% [markdown]
+# Failing fast is the point: a request thread asleep for an hour holds a connection, a user and a slot of
+# the concurrency bound. Raise `max_retry_after` for batch work that can wait; give interactive calls a
+# `deadline`.
+#
 # ### The conversation buffer must terminate
 #
-# The seed's "circular buffer" drops the oldest message while the history is over budget, but never the
-# system prompt: when the system prompt alone is over budget, the loop never ends. `trim_to_budget`
-# (lesson 02) counts real tokens and says what to do instead:
+# A common way to keep a conversation under a token budget drops the oldest message while the history is
+# over budget, but never the system prompt. The naive loop, with a safety counter so this cell ends:
 
 # %%
 from course_lib.conversation import BudgetTooSmallError, trim_to_budget
+from course_lib.tokens import count_message_tokens
 
+
+def naive_buffer(history: list[dict], budget: int, safety: int = 1000) -> tuple[list[dict], int]:
+    """Drop the oldest non-system message while over budget (the loop alone has no way out)."""
+    history, rounds = list(history), 0
+    while count_message_tokens(history, "gpt-4o") > budget and rounds < safety:
+        rest = [m for m in history if m["role"] != "system"]
+        if rest:
+            history.remove(rest[0])
+        rounds += 1
+    return history, rounds
+
+
+chat = [{"role": "system", "content": "Answer refund questions."}] + [
+    {"role": "user", "content": f"Question {i} about my refund, with some detail."} for i in range(30)
+]
+kept, rounds = naive_buffer(chat, 200)
+print(f"an ordinary history: {len(kept)} messages kept after {rounds} rounds")
 history = [{"role": "system", "content": "Refund policy, in full. " * 200}, {"role": "user", "content": "Hi"}]
+kept, rounds = naive_buffer(history, 500)
+print(f"a system prompt over budget: still {count_message_tokens(kept, 'gpt-4o'):,} tokens after {rounds:,} "
+      f"rounds; without the counter the loop never ends")
+
+# %% [markdown]
+# The breaking input is a system prompt that alone exceeds the budget: there is nothing left to drop, and
+# the loop spins. `trim_to_budget` (lesson 02) counts real tokens, keeps the system prompt and the latest
+# turn, and says what to do instead:
+
+# %%
 try:
     trim_to_budget(history, 500)
 except BudgetTooSmallError as error:
@@ -248,20 +336,22 @@ except BudgetTooSmallError as error:
 #
 # A model's weights take *parameters × bytes per weight*; serving it also needs the **KV cache**, the keys
 # and values every layer keeps for each token in flight, plus overhead for activations and the runtime.
-# `course_lib.lessons.l09_role_deep_dives.vram` documents the formula. First the seed's table, weights only, for 70 billion parameters:
+# `course_lib.lessons.l09_role_deep_dives.vram` documents the formula. First the weights alone of a
+# 70-billion-parameter model at each precision, and how many cards they fill:
 
 # %%
 from course_lib.lessons.l09_role_deep_dives.vram import GPUS, MODELS, estimate_vram, gpus_needed, kv_bytes_per_token, vram_table, weights_gb
 
 a100, a10g = GPUS["A100-80GB"], GPUS["A10G"]
 print(f"an '80 GB' A100 holds {a100.memory_gb:.1f} GB; an A10G {a10g.memory_gb:.1f} GB (sizes are binary, GiB)")
-for precision, seed_gpus in (("fp32", "4x A100"), ("fp16", "2x A100"), ("int8", "1x A100"), ("int4", "1x A10G")):
+for precision in ("fp32", "fp16", "int8", "int4"):
     w = weights_gb(70, precision)
     fit = {name: gpus_needed(w, name, usable_fraction=1.0, power_of_two=False) for name in ("A100-80GB", "A10G")}
-    print(f"{precision}: {w:5.0f} GB   seed: {seed_gpus:8}  weights alone fill {fit['A100-80GB']} A100 or {fit['A10G']} A10G")
+    print(f"{precision}: {w:5.0f} GB   weights alone fill {fit['A100-80GB']} A100 or {fit['A10G']} A10G")
 
 # %% [markdown]
-# The weights match the seed's 280 / 140 / 70 / 35 GB. Serving needs more. Real models at their full
+# A common shortcut sizes the GPUs from these figures, and stops there: even 4-bit weights of a 70B model
+# do not fit one 24 GB card. Serving needs more than the weights. Real models at their full
 # context (one sequence), with 10 % overhead, on GPUs that give a server 90 % of their memory (vLLM's
 # default), split over 1, 2, 4 or 8 GPUs (tensor parallelism):
 
@@ -272,22 +362,25 @@ for r in rows:
     print(f"{r['model']:12} {r['precision']:5} {r['weights_gb']:7.1f}G {r['kv_cache_gb']:5.1f}G {r['total_gb']:6.1f}G  {r['gpus']}")
 
 # %% [markdown]
-# > **Erratum.** The INT4 row fails on the weights alone: 35 GB do not fit one 24 GB A10G, they need two
-# > (the seed's text, "1× A100", is right; its table is not). The other rows hold the *weights* on the
-# > seed's GPUs, but not the model in service: add the KV cache of one full-context sequence and 10 %
-# > overhead, give the server 90 % of each card, and every row needs the next tensor-parallel size up
-# > (FP32 eight A100s, FP16 four, INT8 two; a server rarely splits a model over three). So at the seed's
-# > own $3 per A100-hour the saving from INT4 is larger than its 50 %:
+# Add the KV cache of one full-context sequence and the overhead, give the server 90 % of each card, and
+# round up to a tensor-parallel size (a server rarely splits a model over three GPUs): the count of cards
+# in service can be twice what the weights alone suggest. That count is the bill. Suppose an A100 rents at
+# $3 an hour:
 
 # %%
-PER_GPU_HOUR = 3.0  # the seed's price: 2x A100 = $6/hour
+PER_GPU_HOUR = 3.0  # an assumption: rent of one A100 for an hour, USD
 llama70 = {r["precision"]: r for r in rows if r["model"] == "Llama-3-70B"}
+for precision in ("fp16", "int8", "int4"):
+    r = llama70[precision]
+    naive = gpus_needed(r["weights_gb"], "A100-80GB", usable_fraction=1.0, power_of_two=False)
+    print(f"{precision}: weights alone {naive} A100(s), in service {r['gpus']}: ${r['gpus'] * PER_GPU_HOUR:.0f}/hour, "
+          f"${r['gpus'] * PER_GPU_HOUR * 24 * 30:,.0f}/month")
 fp16_cost, int4_cost = llama70["fp16"]["gpus"] * PER_GPU_HOUR, llama70["int4"]["gpus"] * PER_GPU_HOUR
-print(f"fp16 ${fp16_cost:.0f}/hour, int4 ${int4_cost:.0f}/hour: {1 - int4_cost / fp16_cost:.0%} less (seed: $6 → $3, 50%)")
+print(f"int4 instead of fp16: {1 - int4_cost / fp16_cost:.0%} less")
 
 # %% [markdown]
-# The seed's "quality loss" column (0 %, under 2 %, 3–5 %) is not something arithmetic can check: it
-# depends on the model, the quantisation method and the task. Measure it on your own evaluation set.
+# What a lower precision costs in quality is not something arithmetic can tell: it depends on the model,
+# the quantisation method and the task. Measure it on your own evaluation set before you bank the saving.
 #
 # **The KV cache is the part that grows with traffic.** Per token it is 2 × layers × KV heads × head size
 # × 2 bytes. Llama-2-7B gives every query head its own keys and values; the Llama-3 models share a few
@@ -318,7 +411,8 @@ plt.show()
 # ### Try it: model size × precision
 #
 # Pick a model, a precision, the context, the batch and a GPU; the widget calls `vram_report`. The cell
-# after it calls the same function for the seed's vLLM deployment, Llama-3-8B in 4 bits on one GPU.
+# after it calls the same function for a vLLM deployment of Llama-3-8B in 4 bits on one A10G, and the same
+# model in 16 bits serving sixteen conversations at once.
 
 # %% tags=["nbval-ignore-output"]
 from course_lib.lessons.l09_role_deep_dives.widgets import vram_controls, vram_report
@@ -330,10 +424,9 @@ print(vram_report("llama-3-8b", "int4", 8192, 1, "A10G"))
 print(vram_report("llama-3-8b", "fp16", 8192, 16, "A10G"))
 
 # %% [markdown]
-# The seed's deployment fits one GPU comfortably in 4 bits. Two details of its manifest: `--quantization=awq`
-# loads a checkpoint that was already quantised with AWQ (the server reads its quantisation config), so
-# it must point at such a checkpoint, not the full-precision one; and the official repository is named
-# `meta-llama/Meta-Llama-3-8B-Instruct`.
+# A detail of such a deployment: vLLM's `--quantization awq` loads a checkpoint that was already
+# quantised with AWQ (the server reads its quantisation config), so the manifest must point at such a
+# checkpoint, not at the full-precision `meta-llama/Meta-Llama-3-8B-Instruct`.
 #
 # ## C · SRE: golden signals, SLOs, incidents
 #
@@ -411,24 +504,23 @@ for label, recorder in runs.items():
 # Without retries the error budget burns several times too fast, an incident by any definition. Retries
 # bring the failures under budget, but neither run meets the latency objective: well under 95 % of answers
 # arrive within 2 s. Retries cannot fix that; a faster model or tier, shorter answers or streaming can.
-# Cost is a golden signal too; the recorder prices every call, so the projection the seed writes in
-# PromQL is one line here:
+# Cost is a golden signal too; the recorder prices every call, so a monthly projection is one line:
 
 # %%
 s = runs["with retries"].summary()
 print(f"${s['cost']:.4f} over {s['window_s'] / 60:.0f} simulated minutes → ${s['cost'] / s['window_s'] * 86_400 * 30:.2f} a month at this rate")
 
 # %% [markdown]
-# > **Erratum.** The seed's alert would never fire. Its histogram is named
-# > `llm_time_to_first_token_seconds`, so Prometheus exposes `llm_time_to_first_token_seconds_bucket`,
-# > but the rule queries `llm_ttft_seconds_bucket`, which does not exist. Write it as
-# > `histogram_quantile(0.95, sum by (le) (rate(llm_time_to_first_token_seconds_bucket[5m]))) > 2`: the
-# > quantile of the last five minutes, not of every request since the process started. Its cost code
-# > also hard-codes GPT-4's prices and increments a `llm_cost_total` it never defines.
+# In Prometheus, two mistakes make a latency alert silent. A rule that queries a shortened name
+# (`llm_ttft_seconds_bucket`) for a histogram registered as `llm_time_to_first_token_seconds` matches no
+# series, and an empty query never fires; and `histogram_quantile` over the raw buckets gives the quantile
+# of every request since the process started. Write
+# `histogram_quantile(0.95, sum by (le) (rate(llm_time_to_first_token_seconds_bucket[5m]))) > 2`: the
+# quantile of the last five minutes, on the name the histogram really exports.
 #
 # ### Drift checks need enough examples
 #
-# The seed's drift monitor runs a fixed evaluation set daily and pages when accuracy falls 5 points below
+# Suppose a drift monitor runs a fixed evaluation set daily and pages when accuracy falls 5 points below
 # a 94 % baseline. How often does a set of *n* examples raise a false alarm (the model has not changed),
 # and how often does it miss a real drop to 89 %? Exact binomial probabilities:
 
@@ -456,7 +548,7 @@ for n, threshold in ((100, 0.89), (300, 0.89), (1000, 0.89), (1000, 0.915)):
 # The gateway in `course_lib.gateway` is built only from parts of earlier lessons, in this order:
 # metrics per team → a shared cache (a hit costs nothing) → per-team token quotas → metrics per tier →
 # vendor failover. Teams ask for a tier (`fast`, `smart`), never a vendor. Two simulated vendors serve the
-# fast tier (the first one flaky), one the smart tier; the quotas are the seed's, per day, with its
+# fast tier (the first one flaky), one the smart tier. Suppose these daily token quotas, with a
 # 10,000-token default for teams not on the list.
 
 # %%
@@ -530,10 +622,10 @@ print(f"at the gateway: {edge['requests']} requests, p50 {edge['latency_p50']:.2
 # Every 429 and 500 from vendor A was absorbed by vendor B, so no team saw a vendor error; the gateway's
 # median latency is zero because most answers came from the cache.
 #
-# > **Erratum.** The seed's cache keys an entry by `sha256(system + "|" + user)`. That ignores the model
-# > and the sampling parameters (a GPT-3.5 answer is served to a GPT-4 request), and two different prompts
-# > can produce the same string. Its quota manager checks usage but never records any, so no team ever runs
-# > out. Our cache keys the whole request; our quotas hold each call's bound and settle its real usage.
+# ### A cache key that collides
+#
+# A shared cache is only as safe as its key. A common first version hashes the system prompt and the
+# user message joined by a separator:
 
 # %%
 import hashlib
@@ -541,59 +633,84 @@ import hashlib
 from course_lib.cache import cache_key
 
 
-def seed_key(system: str, user: str) -> str:
+def naive_key(system: str, user: str) -> str:
+    """The common mistake: two strings joined by a separator, nothing else."""
     return hashlib.sha256(f"{system}|{user}".encode()).hexdigest()
 
 
-print("seed: ('a|b', 'c') and ('a', 'b|c') share a key:", seed_key("a|b", "c") == seed_key("a", "b|c"))
+# %% [markdown]
+# Two inputs break it. A separator that appears in the text makes two different prompts one string; and
+# since the key has no place for the model or the sampling parameters, a cheap model's cached answer is
+# served to a request for the strong one. `cache_key` keeps them apart:
+
+# %%
+print("naive: ('a|b', 'c') and ('a', 'b|c') share a key:", naive_key("a|b", "c") == naive_key("a", "b|c"))
+split_a = [{"role": "system", "content": "a|b"}, {"role": "user", "content": "c"}]
+split_b = [{"role": "system", "content": "a"}, {"role": "user", "content": "b|c"}]
 question = [{"role": "user", "content": "Summarise the ticket."}]
-print("ours: gpt-4o-mini and gpt-4o share a key:", cache_key("gpt-4o-mini", question) == cache_key("gpt-4o", question))
+print("cache_key: the two split prompts share a key:", cache_key("gpt-4o", split_a) == cache_key("gpt-4o", split_b))
+print("cache_key: gpt-4o-mini and gpt-4o share a key:", cache_key("gpt-4o-mini", question) == cache_key("gpt-4o", question))
+print("cache_key: temperature 0 and 1 share a key:",
+      cache_key("gpt-4o", question, {"temperature": 0}) == cache_key("gpt-4o", question, {"temperature": 1}))
 
 # %% [markdown]
-# The seed's vendor failover also swallows each error into a log line and raises a bare
-# `Exception("All providers failed")`; `FailoverProvider` raises `AllProvidersFailedError` listing what
+# The fix keys the whole request: the model, the messages as structured data (serialised canonically, so
+# no separator can be forged) and the parameters that change the answer. Two more mistakes are common in a
+# gateway: a quota manager that checks usage but never records it (no team ever runs out; the quotas
+# above hold each call's bound and settle its real usage), and a failover that swallows each error into a
+# log line and raises a bare `Exception`. `FailoverProvider` raises `AllProvidersFailedError` listing what
 # each vendor answered, and does not fail a 400 over (the next vendor would refuse it too).
 #
 # ## E · Transformation leader: ROI and build vs buy
 #
-# The seed's support case, its assumptions stated as inputs: 50,000 tickets a month, 8 minutes each,
-# agents at $25 an hour; the AI resolves 70 % at $0.05 a ticket.
+# Suppose a support team handles 50,000 tickets a month, 8 minutes each, with agents at $25 an hour, and
+# an AI could resolve 70 % of them at $0.05 a ticket.
 
 # %%
 from course_lib.lessons.l09_role_deep_dives.roi import Automation, BuildOption, SupportLoad, automation_roi, compare_options, crossover_month
 
 load = SupportLoad(tickets_per_month=50_000, handle_minutes=8, agent_hourly_usd=25)
-seed_case = automation_roi(load, Automation(automated_share=0.7, ai_cost_per_ticket=0.05))
-print(f"labour before ${seed_case.labour_before:,.0f}/month ({load.labour_hours:,.0f} hours)")
-print(f"after: labour ${seed_case.labour_after:,.0f} + AI ${seed_case.ai_monthly:,.0f} = ${seed_case.cost_after:,.0f}/month")
-print(f"saving ${seed_case.monthly_saving:,.0f}/month, ${seed_case.annual_saving:,.0f}/year")
-print(f"saving / cost after = {seed_case.saving_to_cost_after:.0%}; ROI on the AI spend = {seed_case.roi:,.0%}")
+first = automation_roi(load, Automation(automated_share=0.7, ai_cost_per_ticket=0.05))
+print(f"labour before ${first.labour_before:,.0f}/month ({load.labour_hours:,.0f} hours)")
+print(f"after: labour ${first.labour_after:,.0f} + AI ${first.ai_monthly:,.0f} = ${first.cost_after:,.0f}/month")
+print(f"saving ${first.monthly_saving:,.0f}/month, ${first.annual_saving:,.0f}/year")
+print(f"saving / cost after = {first.saving_to_cost_after:.0%}; ROI on the AI spend = {first.roi:,.0%}")
 
 # %% [markdown]
-# > **Erratum.** The seed's savings figures are right ($114,917 a month, $1,379,000 a year), but its
-# > "222 % ROI" divides the saving by the whole bill after automation, which is mostly people. ROI
-# > divides the net gain by what was invested in the AI; with no build cost at all, that is the enormous
-# > figure above, a sign that the investment is missing, not that the project is a bargain. (The seed's
-# > function also does not run: its dictionaries miss commas, and it ignores both of its parameters.)
+# **Check the arithmetic.** Two ratios sit side by side above, and only one is ROI. Saving divided by the
+# whole bill after automation (mostly people) is not a return on anything. ROI divides the net gain by
+# what was invested in the AI; with no build cost at all that figure is enormous, a sign that the
+# investment is missing from the assumptions, not that the project is a bargain.
 #
-# The seed's decision matrix prices the same chatbot on the API at $15,000 a month, which is not $0.05 a
-# ticket. With that price, a build cost, an AI that reads every ticket before handing some back, and
-# escalated tickets that take longer than average (the hard ones), all stated:
+# So state the missing assumptions too. Suppose the API costs $15,000 a month at this volume, the build
+# costs $150,000, the AI reads every ticket before handing some back, and escalated tickets take 12
+# minutes (they are the hard ones):
 
 # %%
 per_ticket = 15_000 / load.tickets_per_month
 honest = Automation(automated_share=0.7, ai_cost_per_ticket=per_ticket, ai_sees_every_ticket=True,
                     escalated_handle_minutes=12, one_off_usd=150_000)  # fmt: skip
 r = automation_roi(load, honest)
-print(f"the matrix's $15,000/month is ${per_ticket:.2f} a ticket, {per_ticket / 0.05:.0f}x the ROI example's $0.05")
+print(f"$15,000/month is ${per_ticket:.2f} a ticket, {per_ticket / 0.05:.0f}x the first case's $0.05")
 print(f"saving ${r.monthly_saving:,.0f}/month; first-year ROI {r.roi:.0%}; payback {r.payback_months:.1f} months")
 
 # %% [markdown]
-# Still a strong case, and now an honest one: every input is visible and can be argued with.
+# Still a strong case, and now an honest one: every input is visible and can be argued with. Argue with
+# them here: the widget recomputes the case with `roi_report`, and the cell after it calls the same
+# function for the case above and for one where the AI resolves only 30 % of tickets.
+
+# %% tags=["nbval-ignore-output"]
+from course_lib.lessons.l09_role_deep_dives.widgets import roi_controls, roi_report
+
+roi_controls()
+
+# %%
+print(roi_report(50_000, 0.7, per_ticket, 12, 150_000))
+print(roi_report(50_000, 0.3, per_ticket, 12, 150_000))
 #
 # ### Build vs buy over time
 #
-# The seed's three options: API ($15,000 a month, live in 2 weeks), fine-tune ($10,000 setup + $5,000 a
+# Suppose three options: API ($15,000 a month, live in 2 weeks), fine-tune ($10,000 setup + $5,000 a
 # month, 8 weeks), self-host ($50,000 setup + $12,000 a month, 16 weeks). An option earns the monthly
 # benefit (the agent time saved) only once it is live, so time to market is money:
 
@@ -613,11 +730,10 @@ for other in options[1:]:
     print(f"{other.name} passes API after {t:.1f} months" if t is not None else f"{other.name} never passes API")
 
 # %% [markdown]
-# Counted this way the seed's choice of the API is right for the first year, for a reason the matrix only
-# hints at: the API's earlier start (2 weeks against 8) earns savings that outweigh the fine-tune's lower
-# running cost until the crossover month above. Over a longer horizon the fine-tune wins. "Migrate to B if
-# usage scales 10x": at ten times the volume the API bill scales, the fine-tune's (by the seed's numbers)
-# does not:
+# Counted this way the API is the right choice for the first year: its earlier start (2 weeks against 8)
+# earns savings that outweigh the fine-tune's lower running cost until the crossover month above. Over a
+# longer horizon the fine-tune wins. And volume moves the crossover: at ten times the volume the API bill
+# scales, the fine-tune's fixed cost (under these assumptions) does not:
 
 # %%
 from course_lib.lessons.l09_role_deep_dives.plots import value_curves
@@ -630,8 +746,8 @@ plt.show()
 # %% [markdown]
 # ### Governance: prompts versioned like code
 #
-# The seed's prompt library keeps each prompt in a file with a version, an owner, evaluation criteria and
-# a change log. `course_lib.prompt_files` stores the same record as TOML and refuses a file whose version,
+# A prompt library keeps each prompt in a file with a version, an owner, evaluation criteria and a change
+# log. `course_lib.prompt_files` stores that record as TOML and refuses a file whose version,
 # date and change log disagree. A prompt from the course's library:
 
 # %%
@@ -672,33 +788,25 @@ except ValidationError as error:
     print("refused:", error.errors()[0]["msg"])
 
 # %% [markdown]
-# ## Recap: pick your role
+# ## Evidence
 #
-# The picker shows what each role owns and measures, and its figure from this lesson. The cell after it
-# prints one role's card directly.
-
-# %% tags=["nbval-ignore-output"]
-from course_lib.lessons.l09_role_deep_dives.widgets import role_card, role_picker
-
-figures = {
-    "backend": lambda: fanout_timeline(latencies),
-    "devops": lambda: vram_bars(rows, capacities=usable),
-    "sre": lambda: latency_histogram({label: r.latencies() for label, r in runs.items()}, slo_s=2.0),
-    "platform": lambda: hit_rate_plot(gateway.hit_rate_series(), gateway.hit_rate_series(window=100), window=100),
-    "leadership": lambda: value_curves(options, benefit, months=36),
-}
-role_picker(figures)
+# What backs each claim of this lesson. Nothing here is measured on a model: the answers are scripted,
+# the latencies come from a latency model or simulated vendors on a manual clock, and the business figures
+# follow from stated assumptions.
 
 # %%
-for role in ("sre", "platform"):
-    print(role_card(role), end="\n\n")
+from course_lib.lessons._evidence import evidence_box
+from course_lib.lessons.l09_role_deep_dives.evidence import CLAIMS
+
+evidence_box(CLAIMS)
 
 # %% [markdown]
 # ## Summary
 #
 # - **Backend:** independent calls run in parallel and cost the slowest one, not the sum; bound the
 #   concurrency; budget the first token for chat; retry 429 / 5xx / timeouts with jittered backoff that
-#   waits at least `retry-after`, and never retry a 400.
+#   waits at least `retry-after` (even above `max_delay`), fail at once when the server asks for more
+#   than `max_retry_after` or the call's `deadline` allows, and never retry a 400.
 # - **DevOps:** memory = weights (parameters × bits / 8) + KV cache (2 × layers × KV heads × head size ×
 #   tokens × batch × bytes) + overhead; count usable memory and tensor-parallel sizes, not the box label.
 # - **SRE:** watch latency percentiles, traffic, errors by type and 429 saturation; an SLO gives an error

@@ -1,101 +1,66 @@
-"""Widgets of lesson 09: a role picker, and model size × precision → serving memory.
+"""Widgets of lesson 09: the ROI assumptions → the case, and model size × precision → serving memory.
 
-Each widget drives a plain function the lesson also calls directly: :func:`role_card` (what a role
-owns and measures, and where the lesson covers it) and :func:`vram_report` (the memory estimate of
+Each widget drives a plain function the lesson also calls directly: :func:`roi_report` (the support
+automation case of :mod:`course_lib.lessons.l09_role_deep_dives.roi`) and :func:`vram_report` (the memory estimate of
 :mod:`course_lib.lessons.l09_role_deep_dives.vram` and the GPUs it needs). ipywidgets and matplotlib are imported when a widget is built.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+import math
 from typing import Any
 
+from course_lib.lessons.l09_role_deep_dives.roi import Automation, SupportLoad, automation_roi
 from course_lib.lessons.l09_role_deep_dives.vram import GPUS, MODELS, ModelShape, estimate_vram, gpus_needed
 
-__all__ = ["ROLES", "RoleGuide", "role_card", "role_picker", "vram_controls", "vram_report"]
+__all__ = ["roi_controls", "roi_report", "vram_controls", "vram_report"]
 
 
-@dataclass(frozen=True)
-class RoleGuide:
-    """One role of lesson 09: its domain, the section that covers it, what it measures (lesson 09)."""
-
-    title: str
-    section: str
-    domain: str
-    measures: tuple[str, ...]
-    built_here: str
-
-
-ROLES: dict[str, RoleGuide] = {
-    "backend": RoleGuide(
-        "Backend / cloud engineer",
-        "A",
-        "API integration, latency, state, concurrency",
-        ("time to first token", "end-to-end latency", "fan-out speedup", "retries per call"),
-        "parallel fan-out with bounded concurrency, timeouts, retries that honour retry-after",
-    ),
-    "devops": RoleGuide(
-        "DevOps",
-        "B",
-        "GPUs, model serving, deployments",
-        ("VRAM per replica", "GPUs per replica", "cost per GPU-hour", "GPU utilisation"),
-        "a VRAM estimate by precision with the KV cache, GPU counts for tensor parallelism",
-    ),
-    "sre": RoleGuide(
-        "Site reliability engineer",
-        "C",
-        "observability, SLOs, incidents, capacity",
-        ("latency p50/p95/p99", "traffic", "error rate by type", "saturation (429 share, in flight)"),
-        "golden signals from a seeded workload with faults, an SLO and its error budget",
-    ),
-    "platform": RoleGuide(
-        "Platform engineer",
-        "D",
-        "an AI gateway, multi-tenancy, developer experience",
-        ("cache hit rate", "tokens per team against quota", "vendor failovers", "spend per team"),
-        "a gateway: shared cache, per-team quotas, tiers, vendor failover, metrics",
-    ),
-    "leadership": RoleGuide(
-        "Cloud & AI transformation leader",
-        "E",
-        "build vs buy, ROI, governance",
-        ("monthly saving", "ROI and payback", "time to market", "prompt versions meeting their criteria"),
-        "ROI and build-vs-buy value from stated assumptions; versioned prompt files",
-    ),
-}
-"""The five roles of lesson 09, keyed by short name (lesson 09)."""
+def roi_report(
+    tickets_per_month: float = 50_000,
+    automated_share: float = 0.7,
+    ai_cost_per_ticket: float = 0.30,
+    escalated_handle_minutes: float = 12,
+    one_off_usd: float = 150_000,
+    *,
+    handle_minutes: float = 8,
+    agent_hourly_usd: float = 25,
+    ai_sees_every_ticket: bool = True,
+) -> str:
+    """The support-automation case from its assumptions: bills, saving, first-year ROI, payback (lesson 09)."""
+    load = SupportLoad(
+        tickets_per_month=tickets_per_month, handle_minutes=handle_minutes, agent_hourly_usd=agent_hourly_usd
+    )
+    plan = Automation(
+        automated_share=automated_share,
+        ai_cost_per_ticket=ai_cost_per_ticket,
+        ai_sees_every_ticket=ai_sees_every_ticket,
+        escalated_handle_minutes=escalated_handle_minutes,
+        one_off_usd=one_off_usd,
+    )
+    r = automation_roi(load, plan)
+    payback = "never" if math.isinf(r.payback_months) else f"{r.payback_months:.1f} months"
+    return (
+        f"before ${r.labour_before:,.0f}/month; after: labour ${r.labour_after:,.0f} + AI ${r.ai_monthly:,.0f}\n"
+        f"saving ${r.monthly_saving:,.0f}/month; first-year ROI {r.roi:.0%}; payback {payback}"
+    )
 
 
-def role_card(role: str) -> str:
-    """A short text card for ``role``: domain, what to measure, what the lesson builds (lesson 09)."""
-    key = role.strip().lower()
-    if key not in ROLES:
-        raise ValueError(f"unknown role {role!r}; choose one of {list(ROLES)}")
-    g = ROLES[key]
-    lines = [
-        f"{g.title} (section {g.section})",
-        f"  owns:     {g.domain}",
-        f"  measures: {', '.join(g.measures)}",
-        f"  built in this lesson: {g.built_here}",
-    ]
-    return "\n".join(lines)
-
-
-def role_picker(figures: Mapping[str, Callable[[], Any]] | None = None, *, value: str = "backend") -> Any:
-    """A Dropdown of the roles: shows the role's card and draws its figure, if one is given (lesson 09)."""
+def roi_controls() -> Any:
+    """Sliders over the ROI assumptions → the case recomputed by :func:`roi_report` (lesson 09)."""
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
 
-    def show(role: str) -> None:
-        print(role_card(role))
-        draw = (figures or {}).get(role)
-        if draw is not None:
-            draw()
-            plt.show()
+    def show(**values: Any) -> None:
+        print(roi_report(**values))
 
-    options = [(g.title, key) for key, g in ROLES.items()]
-    return widgets.interactive(show, role=widgets.Dropdown(options=options, value=value, description="role"))
+    return widgets.interactive(
+        show,
+        tickets_per_month=widgets.IntSlider(50_000, 5_000, 200_000, 5_000, description="tickets/mo"),
+        automated_share=widgets.FloatSlider(0.7, min=0, max=1, step=0.05, description="automated"),
+        ai_cost_per_ticket=widgets.FloatSlider(0.30, min=0, max=2, step=0.05, description="AI $/ticket"),
+        escalated_handle_minutes=widgets.FloatSlider(12, min=4, max=30, step=1, description="escalated min"),
+        one_off_usd=widgets.IntSlider(150_000, 0, 1_000_000, 10_000, description="build $"),
+    )
 
 
 def vram_report(
