@@ -72,6 +72,14 @@ def _model_warnings() -> list[str]:
     return lines
 
 
+def _spend_cap() -> str:
+    from course_lib.guards.spend_cap import describe_cap
+    from course_lib.providers.kinds import load_kinds
+
+    paid = ", ".join(k.name for k in load_kinds().values() if k.paid) or "none"
+    return f"{describe_cap()}; paid kinds: {paid}"
+
+
 def _tokenizer() -> str:
     from course_lib.tokens import count_tokens, encoding_name_for
 
@@ -98,6 +106,7 @@ def diagnose() -> list[dict[str, Any]]:
         {"check": "python", "ok": True, "detail": platform.python_version()},
         _check("provider", _provider),
         _check("provider kinds", _providers),
+        _check("spend cap", _spend_cap),
         _check("recordings", _recordings),
         _check("tokenizer", _tokenizer),
         _check("embeddings", _embeddings),

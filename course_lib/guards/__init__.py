@@ -20,7 +20,9 @@ and drives each guard through one small protocol around every call:
     True
 
 Modules: ``base`` (protocol, errors, clock), ``limits`` (rate limiter, anomaly detector, kill
-switch), ``budgets`` (budget circuit breaker, tenant quotas), ``provider`` (the wrapper, spend log).
+switch), ``budgets`` (budget circuit breaker, tenant quotas), ``provider`` (the wrapper, spend log),
+``spend_cap`` (the per-process cap paid providers run under), ``secrets`` (key-shaped text found
+before a request is sent).
 """
 
 from .base import (
@@ -37,6 +39,7 @@ from .base import (
 from .budgets import BudgetCircuitBreaker, TenantQuotas
 from .limits import Alert, AnomalyDetector, KillSwitch, SlidingWindowRateLimiter
 from .provider import BlockedCall, GuardedProvider, SpendLog, SpendRecord
+from .spend_cap import SpendCap
 
 __all__ = [
     "Alert",
@@ -55,6 +58,7 @@ __all__ = [
     "QuotaExceededError",
     "RateLimitedError",
     "SlidingWindowRateLimiter",
+    "SpendCap",
     "SpendLog",
     "SpendRecord",
     "TenantQuotas",

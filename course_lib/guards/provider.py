@@ -4,8 +4,14 @@
 it runs (prompt tokens counted with tiktoken plus ``max_tokens`` × ``n`` as the output bound), asks
 every guard, runs the call, then records the real cost from ``ChatResult.usage`` in every guard and
 in a :class:`SpendLog` a lesson can plot as a budget burn-down. When the caller sets no
-``max_tokens``, ``default_max_tokens`` is sent, so the estimate really bounds the output.
-The estimate is an upper bound when ``model``'s tokenizer is the one the server counts with.
+``max_tokens``, ``default_max_tokens`` is sent, so the estimate really bounds the output; with
+``default_max_tokens=None`` nothing is sent and the call is reserved against the model's maximum
+output from the model table. The estimate is an upper bound when ``model``'s tokenizer is the one
+the server counts with.
+
+A call that fails *after* the request was sent (a timeout, a dropped connection, a malformed body,
+a stream cut short: ``ProviderError.sent``) may already have been generated and billed, so it is
+charged its reserved estimate; a call refused before generation (a 429, a 4xx, a guard) costs nothing.
 """
 
 from __future__ import annotations
@@ -14,12 +20,20 @@ import copy
 import itertools
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..cost import PriceTable, RequestCost, estimate_request_cost, load_prices, request_cost
-from ..providers.base import BaseProvider, ChatResult, Message, StreamChunk, Usage, validate_messages
+from ..providers.base import (
+    BaseProvider,
+    ChatResult,
+    Message,
+    ProviderError,
+    StreamChunk,
+    Usage,
+    validate_messages,
+)
 from ..tokens import count_message_tokens, count_tokens
 from .base import CallInfo, Clock, Guard, GuardError
 
@@ -119,7 +133,7 @@ class GuardedProvider(BaseProvider):
         estimate: Estimator | None = None,
         user: str = "default",
         tenant: str = "default",
-        default_max_tokens: int = 1024,
+        default_max_tokens: int | None = 1024,
         clock: Clock = time.time,
         prices: PriceTable | None = None,
     ) -> None:
@@ -145,9 +159,14 @@ class GuardedProvider(BaseProvider):
     def _before(self, messages: Sequence[Message], params: dict[str, Any]) -> tuple[CallInfo, dict]:
         msgs = validate_messages(messages)
         forwarded = dict(params)
-        if forwarded.get("max_tokens") is None:
+        if forwarded.get("max_tokens") is None and self.default_max_tokens is not None:
             forwarded["max_tokens"] = self.default_max_tokens
-        max_tokens, n = int(forwarded["max_tokens"]), int(forwarded.get("n") or 1)
+        if forwarded.get("max_tokens") is None:
+            forwarded.pop("max_tokens", None)
+            max_tokens = self._model_max_output()
+        else:
+            max_tokens = int(forwarded["max_tokens"])
+        n = int(forwarded.get("n") or 1)
         bound = estimate_request_cost(msgs, self.model, max_tokens=max_tokens, n=n, prices=self.prices)
         cost = bound.total
         if self.estimate is not None:
@@ -177,6 +196,16 @@ class GuardedProvider(BaseProvider):
                 guard.admit(call)
         return call, forwarded
 
+    def _model_max_output(self) -> int:
+        """The model's maximum output from the model table (its context window when none is listed)."""
+        price = self.prices.get(self.model)
+        return int(price.max_output_tokens or price.context_window)
+
+    @staticmethod
+    def _charge_estimate(error: BaseException) -> bool:
+        """Whether a failed call may have been generated (and billed): the request reached the server."""
+        return isinstance(error, ProviderError) and bool(getattr(error, "sent", False))
+
     def _usage(self, result: ChatResult, messages: Sequence[Message]) -> Usage:
         if result.usage.total_tokens > 0:
             return result.usage
@@ -192,7 +221,7 @@ class GuardedProvider(BaseProvider):
         usage = self._usage(result, messages) if result is not None else Usage()
         cost = request_cost(usage, self.model, prices=self.prices).total
         if result is None and charge_estimate:
-            cost = call.estimated_cost  # a stream cut short: assume the worst
+            cost = call.estimated_cost  # sent but failed (or a stream cut short): assume the worst
         with self._lock:
             for guard in self.guards:
                 guard.settle(call, cost, usage.total_tokens)
@@ -215,8 +244,8 @@ class GuardedProvider(BaseProvider):
         call, forwarded = self._before(messages, params)
         try:
             result = self.inner.complete(messages, **forwarded)
-        except BaseException:
-            self._settle(call, None, messages)
+        except BaseException as error:
+            self._settle(call, None, messages, charge_estimate=self._charge_estimate(error))
             raise
         self._settle(call, result, messages)
         return result
@@ -226,8 +255,8 @@ class GuardedProvider(BaseProvider):
         call, forwarded = self._before(messages, params)
         try:
             result = await self.inner.acomplete(messages, **forwarded)
-        except BaseException:
-            self._settle(call, None, messages)
+        except BaseException as error:
+            self._settle(call, None, messages, charge_estimate=self._charge_estimate(error))
             raise
         self._settle(call, result, messages)
         return result
@@ -235,15 +264,40 @@ class GuardedProvider(BaseProvider):
     def stream(self, messages: Sequence[Message], **params: Any) -> Iterator[StreamChunk]:
         """Guarded streaming; a stream stopped before its last chunk is charged its estimate."""
         call, forwarded = self._before(messages, params)
-        result, started = None, False
+        result, charge = None, False
         try:
             for chunk in self.inner.stream(messages, **forwarded):
-                started = True
+                charge = True
                 if chunk.done and chunk.result is not None:
                     result = chunk.result
                 yield chunk
+        except BaseException as error:
+            charge = charge or self._charge_estimate(error)
+            raise
         finally:
-            self._settle(call, result, messages, charge_estimate=started)
+            self._settle(call, result, messages, charge_estimate=charge)
+
+    async def astream(self, messages: Sequence[Message], **params: Any) -> AsyncIterator[StreamChunk]:
+        """Async form of :meth:`stream`."""
+        call, forwarded = self._before(messages, params)
+        result, charge = None, False
+        try:
+            async for chunk in self.inner.astream(messages, **forwarded):
+                charge = True
+                if chunk.done and chunk.result is not None:
+                    result = chunk.result
+                yield chunk
+        except BaseException as error:
+            charge = charge or self._charge_estimate(error)
+            raise
+        finally:
+            self._settle(call, result, messages, charge_estimate=charge)
+
+    def __getattr__(self, name: str) -> Any:
+        # Attributes of the wrapped provider (its client, retry policy, transport …) stay reachable.
+        if name.startswith("_") or name == "inner":
+            raise AttributeError(name)
+        return getattr(self.inner, name)
 
     def __repr__(self) -> str:
         names = ", ".join(g.name for g in self.guards)

@@ -101,6 +101,8 @@ def get_provider(
 ) -> BaseProvider:
     """Build the provider named by ``name`` or ``COURSE_PROVIDER`` (default ``replay``) (lesson 00).
 
+    Paid kinds (``"paid": true`` in the provider table) come wrapped in the process's spend cap
+    (:mod:`course_lib.guards.spend_cap`, ``COURSE_SPEND_CAP_USD``, default $2.00).
     ``model`` is the code's choice; ``COURSE_MODEL`` overrides it. ``recordings`` picks the replay
     file(s) (a lesson name such as ``"05_self_consistency"`` or a path); ``latency`` a
     :class:`~course_lib.providers.replay.transport.LatencyModel` for replay.
@@ -128,12 +130,21 @@ def get_provider(
                 f"COURSE_PROVIDER={kind.name} needs COURSE_MODEL (the server's model name)"
             )
         api_key = (e.get(kind.key_env) if kind.key_env else None) or kind.name
-        return _openai_provider(config["base_url"], api_key, chosen, kind.name, **kwargs)
+        return _capped(kind, _openai_provider(config["base_url"], api_key, chosen, kind.name, **kwargs), e)
     if kind.adapter == "anthropic":
         from .anthropic_adapter import AnthropicProvider
 
-        return AnthropicProvider(model=chosen, **kwargs)
-    return _recording_provider(config, e, recordings, **kwargs)
+        return _capped(kind, AnthropicProvider(model=chosen, **kwargs), e)
+    return _capped(load_kinds(e)[config["upstream"]], _recording_provider(config, e, recordings, **kwargs), e)
+
+
+def _capped(kind: ProviderKind, provider: BaseProvider, e: Mapping[str, str]) -> BaseProvider:
+    """A paid kind's provider behind the process's spend cap (``COURSE_SPEND_CAP_USD``); others unchanged."""
+    if not kind.paid:
+        return provider
+    from ..guards.spend_cap import guard_paid
+
+    return guard_paid(provider, provider.model, e)
 
 
 def _recording_provider(
