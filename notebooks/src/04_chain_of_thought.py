@@ -517,7 +517,8 @@ print(f"direct call {plan.direct_s:.2f} s ({direct.usage.completion_tokens} toke
 print(f"CoT only:         first answer at {plan.first_answer_cot_only:.2f} s")
 print(f"direct, then CoT: provisional at {plan.direct_s:.2f} s, final at {plan.final_answer_sequential:.2f} s")
 print(f"speculative:      provisional at {plan.first_answer_speculative:.2f} s, final at {plan.final_answer_speculative:.2f} s")
-plot_speculative_timeline(plan);
+plot_speculative_timeline(plan)
+plt.show()
 
 # %% [markdown]
 # The same with real async calls through the provider: `speculative_cot` starts both with `acomplete`

@@ -1,7 +1,7 @@
 """Scripted recordings of lesson 05 (labelled ``scripted``: written by the course, not by a model).
 
-They show what the seed says a large model does: a sentiment question that splits 3 to 2, and the
-medical triage checkpoint, where seven chain-of-thought samples agree, half-agree or split. The exact
+They illustrate what a large model's samples look like: a sentiment question that splits 3 to 2, and
+the medical triage checkpoint, where seven chain-of-thought samples agree, half-agree or split. The exact
 requests are taken from the library itself: each case runs once against a scripted provider and the
 messages and parameters it sent are copied into the recording.
 
@@ -28,7 +28,7 @@ def requests_of(run) -> tuple[list, dict]:
     return first.messages, first.params
 
 
-# ---------------------------------------------------------------- the seed's sentiment example
+# ---------------------------------------------------------------- an ambiguous sentiment question
 SENTIMENT = [
     {
         "role": "user",
@@ -49,7 +49,7 @@ store.add_scripted(
         "Value for money is praised, if faintly.\nAnswer: Positive",
         "It weighs quality against price without a clear verdict.\nAnswer: Neutral",
     ],
-    note="Seed §5 example: a genuinely ambiguous review splits 3 Positive to 2 Neutral over five samples "
+    note="A genuinely ambiguous review splits 3 Positive to 2 Neutral over five samples "
     "at temperature 0.7. Written by the course to show a large model's spread.",
 )
 
@@ -134,7 +134,7 @@ for symptoms, replies in CASES.items():
         params=params,
         model=MODEL,
         responses=replies,
-        note="Seed §5 checkpoint: seven chain-of-thought triage samples from a large model, written by the "
+        note="Triage checkpoint: seven chain-of-thought triage samples in a large model's style, written by the "
         "course to show a unanimous, a strong, a moderate, a split, a tied and an urgent-minority vote.",
     )
 
