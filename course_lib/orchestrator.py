@@ -7,16 +7,23 @@ format error. Arithmetic never comes from the model: ``calculate`` steps are run
 tool and its result is fed back. The loop ends on a ``final_answer`` step or after
 ``max_iterations``, and the result says which. Every step is reported as it happens (a callback,
 and :meth:`Orchestrator.iter_events` as a generator), and the result counts the tokens of the
-whole run, per iteration and in total (the seed reports only the last call's: an erratum).
+whole run, per iteration and in total (a common mistake is to report only the last call's).
+
+Three protocols share the loop, its iteration bound and its self-correction: ``json`` (the step as
+a JSON object in the reply's text, JSON mode where the server has it), ``schema`` (the same step,
+with ``response_format`` carrying the step's JSON schema so a server that enforces schemas can only
+produce well-formed steps) and ``tools`` (native tool calls: the calculator is a ``tools`` entry,
+its result goes back in a ``tool`` message, and a reply in plain text is the final answer).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
-from .calculator import Number, safe_eval
+from .calculator import Number, format_number, safe_eval
+from .constrained import step_response_format
 from .providers.base import ProviderError, Usage
 from .retry import RetryPolicy
 from .steps import (
@@ -35,10 +42,19 @@ from .steps import (
     ungrounded_numbers,
     written_matches,
 )
+from .tool_calls import (
+    NOT_RUN,
+    TOOLS_SYSTEM_PROMPT,
+    ToolChoice,
+    iter_tool_step,
+    tool_message,
+    tools_for,
+)
 from .validators import RetryNotice, ValidationAttempt, ValidationFailedError, iter_validated
 
 __all__ = [
     "DEFAULT_PARAMS",
+    "PROTOCOLS",
     "Orchestrator",
     "OrchestratorResult",
     "StepEvent",
@@ -49,6 +65,9 @@ __all__ = [
 Tool = Callable[[str], Number]
 DEFAULT_PARAMS: dict[str, Any] = {"temperature": 0.0, "response_format": {"type": "json_object"}}
 """Sampling parameters of every call: deterministic, and JSON mode where the server supports it."""
+Protocol = Literal["json", "schema", "tools"]
+PROTOCOLS: tuple[str, ...] = ("json", "schema", "tools")
+"""How the model hands over a step: JSON in its text, schema-constrained JSON, or native tool calls (lesson 10)."""
 
 
 class Orchestrator:
@@ -57,7 +76,9 @@ class Orchestrator:
     ``provider`` is any object with ``complete(messages, **params)``. ``tools`` maps a tool name to
     a function of an expression (default: the safe calculator). ``compact`` may shrink the history
     before each call (memory summarisation); ``keep_corrections`` keeps failed replies and their
-    correction messages in the history instead of only the accepted reply.
+    correction messages in the history instead of only the accepted reply. ``protocol`` picks how
+    steps arrive (see the module); ``tool_choice`` (tools protocol only) is sent with every call, or is
+    a function of the iteration number, e.g. :func:`~course_lib.tool_calls.forced_then_auto`.
     """
 
     def __init__(
@@ -68,13 +89,19 @@ class Orchestrator:
         max_corrections: int = 2,
         tools: Mapping[str, Tool] | None = None,
         params: Mapping[str, Any] | None = None,
-        system_prompt: str = SYSTEM_PROMPT,
+        system_prompt: str | None = None,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], Any] = time.sleep,
         on_event: Callable[[StepEvent], Any] | None = None,
         compact: Callable[[list[dict[str, Any]]], Sequence[Mapping[str, Any]]] | None = None,
         keep_corrections: bool = False,
+        protocol: Protocol = "json",
+        tool_choice: ToolChoice = None,
     ) -> None:
+        if protocol not in PROTOCOLS:
+            raise ValueError(f"unknown protocol {protocol!r}; use one of: {', '.join(PROTOCOLS)}")
+        if tool_choice is not None and protocol != "tools":
+            raise ValueError("tool_choice only applies to protocol='tools'")
         if max_iterations < 1:
             raise ValueError(f"max_iterations must be at least 1, got {max_iterations}")
         if max_corrections < 0:
@@ -84,7 +111,10 @@ class Orchestrator:
         self.max_corrections = max_corrections
         self.tools: dict[str, Tool] = dict(tools) if tools is not None else {"calculator": safe_eval}
         self.params = dict(DEFAULT_PARAMS if params is None else params)
-        self.system_prompt = system_prompt
+        self.protocol = protocol
+        self.tool_choice = tool_choice
+        default_prompt = TOOLS_SYSTEM_PROMPT if protocol == "tools" else SYSTEM_PROMPT
+        self.system_prompt = default_prompt if system_prompt is None else system_prompt
         self.retry = retry if retry is not None else RetryPolicy()
         self.sleep = sleep
         self.on_event = on_event
@@ -95,6 +125,53 @@ class Orchestrator:
         if self.on_event is not None:
             self.on_event(event)
         return event
+
+    def params_for(self, iteration: int, expected_step: int) -> dict[str, Any]:
+        """The sampling parameters of the calls in ``iteration``, for the protocol in use."""
+        params = dict(self.params)
+        if self.protocol == "schema":
+            params["response_format"] = step_response_format(expected_step)
+        elif self.protocol == "tools":
+            params.pop("response_format", None)
+            params["tools"] = tools_for(list(self.tools))
+            choice = self.tool_choice(iteration) if callable(self.tool_choice) else self.tool_choice
+            if choice is not None:
+                params["tool_choice"] = choice
+        return params
+
+    def _ask(
+        self, outgoing: list[dict[str, Any]], iteration: int, expected_step: int, on_retry: Any
+    ) -> Generator[ValidationAttempt, None, Any]:
+        common = {"retry": self.retry, "sleep": self.sleep, "on_retry": on_retry}
+        params = self.params_for(iteration, expected_step)
+        if self.protocol == "tools":
+            return iter_tool_step(
+                self.provider,
+                outgoing,
+                1 + self.max_corrections,
+                expected_step=expected_step,
+                tools=tuple(self.tools),
+                params=params,
+                **common,
+            )
+        return iter_validated(
+            self.provider,
+            outgoing,
+            ReasoningStep,
+            1 + self.max_corrections,
+            params=params,
+            context={"expected_step": expected_step, "tools": tuple(self.tools)},
+            **common,
+        )
+
+    def _tool_messages(
+        self, record: StepRecord, call_id: str | None, skipped: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        if record.tool_error is not None:
+            content = f"error: {record.tool_error}"
+        else:
+            content = f"{record.step.expression} = {format_number(record.value)}"  # type: ignore[arg-type]
+        return [tool_message(str(call_id), content)] + [tool_message(i, NOT_RUN) for i in skipped]
 
     def _run_tool(self, record: StepRecord) -> tuple[StepRecord, str]:
         step = record.step
@@ -147,17 +224,7 @@ class Orchestrator:
                 pending.append(self._emit(event))
 
             outgoing = [dict(m) for m in (self.compact(history) if self.compact else history)]
-            attempts = iter_validated(
-                self.provider,
-                outgoing,
-                ReasoningStep,
-                1 + self.max_corrections,
-                params=self.params,
-                context={"expected_step": len(steps) + 1, "tools": tuple(self.tools)},
-                retry=self.retry,
-                sleep=self.sleep,
-                on_retry=on_retry,
-            )
+            attempts = self._ask(outgoing, iteration, len(steps) + 1, on_retry)
             try:
                 while True:
                     try:
@@ -186,7 +253,12 @@ class Orchestrator:
             per_iteration.append(spent)
             new_messages = validated.messages[len(outgoing) :]
             history.extend(new_messages if self.keep_corrections else new_messages[-1:])
-            step: ReasoningStep = validated.value
+            call_id, skipped = None, ()
+            if self.protocol == "tools":
+                call_id, skipped = validated.value.call_id, validated.value.skipped
+                step: ReasoningStep = validated.value.step
+            else:
+                step = validated.value
             record = StepRecord(
                 iteration=iteration,
                 step=step,
@@ -205,7 +277,10 @@ class Orchestrator:
                 yield self._emit(StepEvent(kind=kind, iteration=iteration, record=record))
             else:
                 message = next_step_message(step.step)
-            history.append({"role": "user", "content": message})
+            if call_id is not None:
+                history.extend(self._tool_messages(record, call_id, skipped))
+            else:
+                history.append({"role": "user", "content": message})
             steps.append(record)
         else:
             error = (

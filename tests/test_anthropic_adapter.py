@@ -185,7 +185,7 @@ def test_conversion_properties(messages) -> None:
     assert system == ("\n\n".join(sys_texts) or None)
 
 
-@pytest.mark.parametrize("param", ["logprobs", "response_format", "tools", "presence_penalty"])
+@pytest.mark.parametrize("param", ["logprobs", "response_format", "presence_penalty"])
 def test_unsupported_parameters_fail_before_any_request(param) -> None:
     server = Server()
     with pytest.raises(ValueError, match=param):

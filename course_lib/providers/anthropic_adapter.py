@@ -2,8 +2,9 @@
 
 Anthropic's Messages API differs from OpenAI's chat format in ways business code should never see: the
 system prompt is a separate ``system=`` field, turns must alternate, ``max_tokens`` is required, usage
-counts cached prompt tokens separately, and the stop reasons have other names. This adapter does each
-translation in one place. The SDK is a core dependency, imported only when an :class:`AnthropicProvider` is built.
+counts cached prompt tokens separately, the stop reasons have other names, and tools are declared with
+an ``input_schema`` and called in ``tool_use`` blocks answered by ``tool_result`` blocks in a user turn.
+This adapter does each translation in one place. The SDK is a core dependency, imported only when an :class:`AnthropicProvider` is built.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ __all__ = [
     "AnthropicProvider",
     "MissingDependencyError",
     "to_anthropic_messages",
+    "to_anthropic_tool_choice",
+    "to_anthropic_tools",
     "translate_anthropic_error",
 ]
 
@@ -55,8 +58,6 @@ UNSUPPORTED = (
     "logprobs",
     "presence_penalty",
     "response_format",
-    "tool_choice",
-    "tools",
     "top_logprobs",
 )
 
@@ -83,31 +84,107 @@ def _text(content: Any, index: int) -> str:
     raise ValueError(f"message {index}: only text content can be sent to Anthropic by this adapter")
 
 
-def to_anthropic_messages(messages: Sequence[Message]) -> tuple[str | None, list[dict[str, str]]]:
+def _blocks(content: Any) -> list[dict[str, Any]]:
+    return [{"type": "text", "text": content}] if isinstance(content, str) else list(content)
+
+
+def _tool_use(call: dict[str, Any], index: int) -> dict[str, Any]:
+    function = call.get("function") or {}
+    try:
+        arguments = json.loads(function.get("arguments") or "{}")
+    except ValueError:
+        raise ValueError(
+            f"message {index}: tool call {call.get('id')!r} has arguments that are not JSON"
+        ) from None
+    return {"type": "tool_use", "id": call.get("id"), "name": function.get("name"), "input": arguments}
+
+
+def _turn(m: dict[str, Any], i: int, known_calls: set[str]) -> tuple[str, Any] | None:
+    """One OpenAI-style message as an Anthropic (role, content), or None when there is nothing to send."""
+    role = m["role"]
+    if role == "tool":
+        call_id = m.get("tool_call_id")
+        if call_id not in known_calls:
+            raise ValueError(
+                f"message {i} is a tool result for {call_id!r}, but no earlier tool call has that id"
+            )
+        block = {"type": "tool_result", "tool_use_id": call_id, "content": _text(m.get("content") or "", i)}
+        return "user", [block]
+    if role not in ("user", "assistant"):
+        raise ValueError(f"message {i} has role {role!r}: this adapter sends only user/assistant turns")
+    text = _text(m.get("content") or "", i)
+    if role == "assistant" and m.get("tool_calls"):
+        uses = [_tool_use(c, i) for c in m["tool_calls"]]
+        known_calls.update(str(u["id"]) for u in uses)
+        return role, ([{"type": "text", "text": text}] if text.strip() else []) + uses
+    return (role, text) if text.strip() else None
+
+
+def to_anthropic_messages(messages: Sequence[Message]) -> tuple[str | None, list[dict[str, Any]]]:
     """Split chat messages into Anthropic's ``system`` text and alternating turns (lesson 02).
 
     Every system (or developer) message, wherever it stands, joins the system text in order; empty
     messages are dropped; consecutive messages of the same role are merged, separated by a blank line.
+    An assistant message's ``tool_calls`` become ``tool_use`` blocks and each ``tool`` message a
+    ``tool_result`` block in the next user turn (lesson 06).
     """
     system: list[str] = []
-    turns: list[dict[str, str]] = []
+    turns: list[dict[str, Any]] = []
+    known_calls: set[str] = set()
     for i, m in enumerate(validate_messages(messages)):
-        role, text = m["role"], _text(m.get("content") or "", i)
-        if role in ("system", "developer"):
+        if m["role"] in ("system", "developer"):
+            text = _text(m.get("content") or "", i)
             if text.strip():
                 system.append(text)
             continue
-        if role not in ("user", "assistant"):
-            raise ValueError(f"message {i} has role {role!r}: this adapter sends only user/assistant turns")
-        if not text.strip():
+        turn = _turn(m, i, known_calls)
+        if turn is None:
             continue
+        role, content = turn
         if turns and turns[-1]["role"] == role:
-            turns[-1]["content"] += "\n\n" + text
+            previous = turns[-1]["content"]
+            if isinstance(previous, str) and isinstance(content, str):
+                turns[-1]["content"] = previous + "\n\n" + content
+            else:
+                turns[-1]["content"] = _blocks(previous) + _blocks(content)
         else:
-            turns.append({"role": role, "content": text})
+            turns.append({"role": role, "content": content})
     if not turns:
         raise ValueError("there is no user or assistant message to send: Anthropic needs at least one")
     return ("\n\n".join(system) or None), turns
+
+
+def to_anthropic_tools(tools: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """OpenAI-style ``tools`` (``{"type": "function", "function": {...}}``) as Anthropic tools (lesson 06)."""
+    out = []
+    for i, tool in enumerate(tools):
+        function = tool.get("function") if tool.get("type") == "function" else None
+        if not isinstance(function, dict) or not function.get("name"):
+            raise ValueError(
+                f"tools[{i}] is not a function tool: expected {{'type': 'function', 'function': {{...}}}}"
+            )
+        entry = {
+            "name": function["name"],
+            "input_schema": function.get("parameters") or {"type": "object", "properties": {}},
+        }
+        if function.get("description"):
+            entry["description"] = function["description"]
+        out.append(entry)
+    return out
+
+
+def to_anthropic_tool_choice(choice: Any) -> dict[str, Any]:
+    """OpenAI's ``tool_choice`` (``auto``, ``required``, ``none`` or a named function) in Anthropic's form (lesson 06)."""
+    if choice in ("auto", "none"):
+        return {"type": choice}
+    if choice == "required":
+        return {"type": "any"}
+    if isinstance(choice, dict) and (choice.get("function") or {}).get("name"):
+        return {"type": "tool", "name": choice["function"]["name"]}
+    raise ValueError(
+        f"tool_choice {choice!r} is not one of 'auto', 'required', 'none' or "
+        "{'type': 'function', 'function': {'name': ...}}"
+    )
 
 
 def _retry_after(exc: Any) -> float | None:
@@ -209,6 +286,12 @@ class AnthropicProvider(BaseProvider):
         if params.get("stop"):
             stop = params["stop"]
             req["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
+        if params.get("tools"):
+            req["tools"] = to_anthropic_tools(params["tools"])
+        if "tool_choice" in params:
+            if not params.get("tools"):
+                raise ValueError("tool_choice needs tools: pass the tools the model may call")
+            req["tool_choice"] = to_anthropic_tool_choice(params["tool_choice"])
         return req
 
     def _choice(self, msg: Any) -> Choice:

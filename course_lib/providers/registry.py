@@ -78,11 +78,21 @@ def _openai_provider(base_url: str | None, api_key: str, model: str, name: str, 
 
     from .openai_adapter import OpenAIProvider
 
+    clients: dict[str, Any] = {}
+    if name == "local":  # llama-cpp-python's dialect (json_schema response formats), rewritten below the SDK
+        from .local_transport import local_async_http_client, local_http_client
+
+        clients = {"http_client": local_http_client()}
+        async_clients = {"http_client": local_async_http_client()}
+    else:
+        async_clients = {}
+
     def async_client() -> Any:  # one per event loop: connections belong to the loop that opened them
-        return openai.AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=0)
+        fresh = {"http_client": local_async_http_client()} if async_clients else {}
+        return openai.AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=0, **fresh)
 
     return OpenAIProvider(
-        openai.OpenAI(api_key=api_key, base_url=base_url, max_retries=0),
+        openai.OpenAI(api_key=api_key, base_url=base_url, max_retries=0, **clients),
         async_client=async_client,
         model=model,
         name=name,
@@ -164,9 +174,15 @@ def _recording_provider(
     api_key = (e.get(kind.key_env) if kind.key_env else None) or kind.name
     base_url = config["base_url"]
     replay = ReplayTransport(store.path) if store.path.exists() else None
+    if upstream == "local":  # rewritten for llama-cpp-python below the recorder: entries key on the lesson's request
+        from .local_transport import LocalDialectTransport
+
+        wire: httpx2.BaseTransport = LocalDialectTransport(httpx2.HTTPTransport())
+    else:
+        wire = httpx2.HTTPTransport()
     recorder = RecordingTransport(
         store,
-        httpx2.HTTPTransport(),
+        wire,
         server=e.get("COURSE_RECORD_SERVER") or _server_label(upstream),
         replay_scripted=replay.handle if replay else None,
         model_label=kind.default_model if upstream == "local" else None,
