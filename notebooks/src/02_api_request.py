@@ -7,7 +7,8 @@
 # - Trim history correctly: keep the system prompt, never start with an orphaned answer, always terminate.
 # - See the same conversation as four chat templates, byte for byte, and why a wrong template hurts.
 # - Run one business function unchanged through three adapters: OpenAI chat, a raw-completion server
-#   with a chat template, and Anthropic's Messages API.
+#   with a chat template, and Anthropic's Messages API; start an answer yourself with assistant prefill.
+# - Move traffic from one model deployment to another (blue-green) without losing an answer.
 
 # %% [markdown]
 # ## Messages and roles
@@ -129,7 +130,7 @@ plt.show()
 # the index, the time of the fix) reach the model. A budget drops old turns only when it must. Which
 # policy is right depends on how far back your conversations refer.
 #
-# The seed estimates tokens as characters ÷ 4. On this transcript's English prose the rule lands close
+# A common shortcut estimates tokens as characters ÷ 4. On this transcript's English prose the rule lands close
 # to tiktoken's count; on a log line full of ids and numbers it is far off. A budget needs the real count.
 
 # %%
@@ -145,26 +146,25 @@ print(f"log line:     chars ÷ 4 = {estimate_tokens_by_chars(log_line)}, tiktoke
 # %% [markdown]
 # ## A sliding window that keeps what it must
 #
-# The seed keeps the system prompt plus `messages[-max_history:]`. Two things go wrong, reproduced here
-# in a few lines:
+# A common first version keeps the system prompt plus `messages[-max_history:]`. It has two bugs, both
+# reproduced below:
 #
-# - **Erratum:** with `max_history=0`, `messages[-0:]` is `messages[0:]`, the *whole* list: nothing is
-#   trimmed and the system prompt is sent twice.
-# - **Erratum:** the window is counted in messages, so it can start with an assistant answer whose
-#   question was cut off.
+# - with `max_history=0`, `messages[-0:]` is `messages[0:]`, the *whole* list: nothing is trimmed and the
+#   system prompt is sent twice;
+# - the window is counted in messages, so it can start with an assistant answer whose question was cut off.
 
 # %%
-def seed_style_window(messages, max_history):
-    """The seed's rule, to show its bugs: the system prompt plus the last max_history messages."""
+def naive_window(messages, max_history):
+    """A common mistake, to show its bugs: the system prompt plus the last max_history messages."""
     if len(messages) > max_history + 1:
         return [messages[0]] + messages[-max_history:]
     return list(messages)
 
 
 history = conversation.history
-print("max_history=0:", len(seed_style_window(history, 0)), "messages of", len(history),
-      "| system prompts:", [m["role"] for m in seed_style_window(history, 0)].count("system"))
-print("max_history=3:", [m["role"] for m in seed_style_window(history, 3)])
+print("max_history=0:", len(naive_window(history, 0)), "messages of", len(history),
+      "| system prompts:", [m["role"] for m in naive_window(history, 0)].count("system"))
+print("max_history=3:", [m["role"] for m in naive_window(history, 3)])
 
 # %% [markdown]
 # `sliding_window` keeps the leading system prompt, then the longest run of recent messages that fits
@@ -198,13 +198,13 @@ print(format_window_report(window_report(history, max_messages=6, max_tokens=300
 # %% [markdown]
 # ## A token budget that always terminates
 #
-# The seed's context buffer (§9A) pops the oldest non-system message *while* the prompt is over budget.
-# **Erratum:** when the system prompt alone is over budget, there is nothing left to pop and the loop
-# never ends. Below, the same loop with a cap we added, against a 40-token budget:
+# A common way to fit a budget: pop the oldest non-system message *while* the prompt is over budget. When
+# the system prompt alone is over budget, there is nothing left to pop and the loop never ends. Below,
+# that loop with a cap added so the notebook finishes, against a 40-token budget:
 
 # %%
-def seed_style_buffer(messages, max_tokens, max_rounds=1_000):
-    """The seed's loop plus a cap (the original has none): pop the oldest message while over budget."""
+def naive_trim(messages, max_tokens, max_rounds=1_000):
+    """A common mistake, with a cap so it stops: pop the oldest message while over budget."""
     messages = list(messages)
     for rounds in range(max_rounds):
         if count_message_tokens(messages, "gpt-4o-mini") <= max_tokens:
@@ -214,7 +214,7 @@ def seed_style_buffer(messages, max_tokens, max_rounds=1_000):
     return messages, max_rounds
 
 
-left, rounds = seed_style_buffer(history, 40)
+left, rounds = naive_trim(history, 40)
 print(f"after {rounds} rounds: {len(left)} message left, {count_message_tokens(left, 'gpt-4o-mini')} tokens > 40")
 
 # %% [markdown]
@@ -257,7 +257,7 @@ for name, template in TEMPLATES.items():
 # turn inside `[INST] … [/INST]`. A server with a chat endpoint does this step for you; a raw-completion
 # endpoint leaves it to you.
 #
-# **Erratum:** the seed's Llama-3 prompt puts *one* newline after each header and a newline after each
+# A Llama-3 prompt written by hand often puts *one* newline after each header and a newline after each
 # `<|eot_id|>`. The official template puts *two* newlines after the header and *nothing* after
 # `<|eot_id|>`. Split both strings at the special tokens and compare the pieces between them:
 
@@ -267,20 +267,20 @@ import re
 from course_lib.providers.templates import render_llama3
 
 
-def seed_style_llama3(messages):
-    """The seed's Llama-3 rendering, to compare with the official format."""
+def handwritten_llama3(messages):
+    """A common hand-written Llama-3 rendering, to compare with the official format."""
     parts = [f"<|start_header_id|>{m['role']}<|end_header_id|>\n{m['content']}<|eot_id|>\n" for m in messages]
     return "<|begin_of_text|>" + "".join(parts) + "<|start_header_id|>assistant<|end_header_id|>\n"
 
 
 ask = [system_message("You are a JSON parser."), user_message("Extract: John Smith")]
-seed, official = seed_style_llama3(ask), render_llama3(ask)
-pairs = list(zip(re.split(r"(<\|[a-z_]+\|>)", seed), re.split(r"(<\|[a-z_]+\|>)", official), strict=True))
+by_hand, official = handwritten_llama3(ask), render_llama3(ask)
+pairs = list(zip(re.split(r"(<\|[a-z_]+\|>)", by_hand), re.split(r"(<\|[a-z_]+\|>)", official), strict=True))
 for i, (a, b) in enumerate(pairs):
     if a != b:
-        print(f"piece {i:2}: seed {a!r:28} official {b!r}")
+        print(f"piece {i:2}: by hand {a!r:28} official {b!r}")
 print(f"{sum(a != b for a, b in pairs)} of {len(pairs)} pieces differ; "
-      f"lengths: seed {len(seed)}, official {len(official)}; equal strings: {seed == official}")
+      f"lengths: by hand {len(by_hand)}, official {len(official)}; equal strings: {by_hand == official}")
 
 # %% [markdown]
 # The lengths differ by a single byte while several pieces differ, so a length check would not catch it. The model was trained on the official layout; a prompt in another layout is one it has
@@ -290,8 +290,8 @@ print(f"{sum(a != b for a, b in pairs)} of {len(pairs)} pieces differ; "
 # %% [markdown]
 # ## Checkpoint: migrating models without touching business code
 #
-# The seed's scenario: 50 services call one vendor's SDK directly, and the company moves to a
-# self-hosted model that serves another format. The answer is the **adapter pattern**: business code
+# Suppose 50 services call one vendor's SDK directly, and the company moves to a self-hosted model that
+# serves another format. The answer is the **adapter pattern**: business code
 # talks to one interface, `complete(messages, **params) -> ChatResult`, and receives the provider it
 # should use (dependency injection); each adapter translates to its vendor's wire format. Here is one
 # business function, written once:
@@ -373,7 +373,7 @@ first = claude.requests[0]
 print({k: (v if k != "messages" else [m["role"] for m in v]) for k, v in sorted(first.items())})
 
 # %% [markdown]
-# Configuration picks the adapter, as the seed's factory does: `get_provider()` reads `COURSE_PROVIDER`
+# Configuration picks the adapter: `get_provider()` reads `COURSE_PROVIDER`
 # (lesson 00), so moving from OpenAI to a self-hosted server is a deployment change, not a code change.
 #
 # ### The template must match the model
@@ -403,10 +403,88 @@ for ticket_name, ticket in TICKETS.items():
 # the three ran into the 60-token cap (`finish_reason="length"`). The adapter makes models swappable;
 # it does not make them equal.
 #
-# **Note on the seed's migration table** (p95 1.2 s → 0.8 s, $0.03 → $0.008 per request, accuracy 92% →
-# 90%): those are illustrative targets, not measurements, and this course does not run a Llama-3-70B
-# deployment to check them. Measure your own before and after with the same business calls: latency
-# and usage are on every `ChatResult`, and lesson 08 turns usage into cost.
+# What a migration buys (latency, price per request, accuracy) is a measurement, not a promise: run the
+# same business calls before and after. Latency and usage are on every `ChatResult`, and lesson 08 turns
+# usage into cost.
+#
+# ### Assistant prefill: start the answer yourself
+#
+# Anthropic's Messages API continues a conversation that ends with an **assistant** turn: what you put
+# there is the start of the answer. Prefill `{` and the reply is JSON from its first character, with no
+# "Sure! Here is…" to strip. The Anthropic adapter passes the trailing assistant turn through unchanged.
+# The answers below come from the scripted stand-in server (**scripted**, no Claude model was called):
+# first without a prefill, then with one.
+
+# %%
+from course_lib.lessons.l02_api_request.prefill import PREFILL, join_prefill, scripted_ticket_reply, ticket_json_messages
+
+json_server = ScriptedAnthropicServer(scripted_ticket_reply)
+claude_json = json_server.provider()
+plain = claude_json.complete(ticket_json_messages(TICKETS["webhooks"], prefill=None), max_tokens=80)
+prefilled = claude_json.complete(ticket_json_messages(TICKETS["webhooks"]), max_tokens=80)
+print(f"no prefill  [{plain.source}] {plain.text!r}")
+print(f"prefill {PREFILL!r} [{prefilled.source}] {prefilled.text!r}")
+print("last turn sent:", json_server.requests[-1]["messages"][-1])
+
+# %% [markdown]
+# A common mistake: the reply holds only what comes *after* the prefill, so parsing it alone fails. Put
+# the prefill back first:
+
+# %%
+for name, text in (("reply alone", prefilled.text), ("prefill + reply", join_prefill(PREFILL, prefilled.text))):
+    try:
+        print(f"{name:16} -> {json.loads(text)}")
+    except json.JSONDecodeError as err:
+        print(f"{name:16} -> JSONDecodeError: {err.msg}")
+
+# %% [markdown]
+# Prefill steers the *start* of an answer; it does not validate the rest (lesson 07 does). Not every
+# API continues a trailing assistant turn the same way: OpenAI-style chat endpoints offer
+# `response_format` for JSON instead, so keep prefill inside the adapter that supports it.
+#
+# ### Blue-green: moving traffic to the new deployment
+#
+# The adapter makes the switch a configuration change; a *cutover* decides how traffic moves. In a
+# blue-green cutover, *blue* is the model in production and *green* the new self-hosted deployment,
+# both running. A router sends a growing share of requests to green (10 %, then 50 %, then all), and each
+# green request goes through the course's `FailoverProvider`, so when green errors, blue answers and the
+# user never sees it. Between stages a gate checks green's error rate and rolls back if it is too high.
+#
+# This is a **simulation**: both models are scripted providers, and green's failures are injected by
+# `FaultyProvider` on a seeded schedule. Suppose a healthy green, and a green that fails 20 % of its
+# requests (a bad build, say), with a gate at 5 %:
+
+# %%
+from course_lib.lessons.l02_api_request.cutover import BlueGreenRouter, run_cutover
+from course_lib.providers.faulty import FaultSchedule, FaultyProvider
+from course_lib.providers.scripted import ScriptedProvider
+
+ASK = [user_message(TICKETS["login"])]
+blue = ScriptedProvider(lambda messages, params: "blue's summary", model="blue-llama-70b")
+healthy = ScriptedProvider(lambda messages, params: "green's summary", model="green-llama-70b")
+faulty = FaultyProvider(healthy, FaultSchedule(rates={"server_error": 0.2}, seed=7))
+for name, green in (("healthy green", healthy), ("green failing 20 %", faulty)):
+    router = BlueGreenRouter(blue, green)
+    print(f"── {name}")
+    for stage in run_cutover(router, ASK, plan=(0.1, 0.5, 1.0), requests_per_stage=20, max_error_rate=0.05):
+        print(f"  green share {stage.green_share:4.0%}: {stage.to_green:2} of {stage.requests} to green, "
+              f"{stage.green_answered:2} answered by green, {stage.fell_back} fell back to blue "
+              f"({stage.green_error_rate:.0%}) -> {stage.decision}")
+    who, result = router.complete(ASK)
+    print(f"  next request: answered by {who} [{result.source}] {result.text!r}")
+
+# %% [markdown]
+# The healthy green takes all the traffic in three stages. The failing one is caught at the first stage,
+# while it served a tenth of the traffic, and every one of its failed requests was still answered by blue.
+# Two things the simulation leaves out and a real cutover needs: a quality gate (compare green's answers
+# with blue's on the same requests, as lesson 11 does) beside the error gate, and enough requests per
+# stage for the error rate to mean something (two requests at 10 % is a thin sample).
+
+# %%
+from course_lib.lessons._evidence import evidence_box
+from course_lib.lessons.l02_api_request.evidence import CLAIMS
+
+evidence_box(CLAIMS)
 
 # %% [markdown]
 # ## Summary
@@ -419,7 +497,8 @@ for ticket_name, ticket in TICKETS.items():
 # - Under every chat API is a chat template. Get it byte-exact or the model sees a format it never
 #   learned, and nothing tells you except worse answers.
 # - Business code should speak messages to one interface and receive its provider; adapters own the
-#   vendor differences (system field, special tokens, stop reasons, usage).
+#   vendor differences (system field, special tokens, stop reasons, usage, prefill).
+# - Move traffic to a new deployment in stages, with failover to the old one and a gate that rolls back.
 #
 # **Exercise:** `exercises/02_api_request.ipynb`: a byte-exact Llama-3 renderer, a sliding window
 # that keeps the system prompt, a token-budget trimmer that terminates, and a stateful chat turn. Grade
