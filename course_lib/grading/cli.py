@@ -58,6 +58,28 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"time limit per check (default {DEFAULT_CHECK_TIMEOUT:g})",
     )
     parser.add_argument(
+        "--learner-python",
+        metavar="PYTHON",
+        help="the Python that runs the notebooks (default: this one); CI points it at the student's environment",
+    )
+    parser.add_argument(
+        "--learner-path",
+        metavar="FOLDER",
+        help="where the notebooks import course_lib from (default: the grader's own); CI gives the student's copy",
+    )
+    parser.add_argument(
+        "--hide",
+        metavar="FOLDER",
+        action="append",
+        default=[],
+        help="a folder the notebooks must not read (say, the checks in the student's copy); repeatable",
+    )
+    parser.add_argument(
+        "--same-user",
+        action="store_true",
+        help="run notebooks as this user even where a separate one is possible (partial isolation)",
+    )
+    parser.add_argument(
         "--exercise",
         metavar="N",
         type=int,
@@ -104,9 +126,35 @@ def _collect(paths: Sequence[str], exercise: int | None) -> tuple[list[tuple[Pat
     return jobs, errors
 
 
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+def _check_destination(option: str, path: Path) -> str | None:
+    """Why ``path`` cannot receive a report, checked before any grading; None when it can."""
+    import stat
+    import tempfile
+
+    try:
+        if path.exists() or path.is_symlink():
+            mode = path.stat().st_mode
+            if stat.S_ISDIR(mode):
+                return f"{option} {path}: is a folder; give a file name"
+            if not stat.S_ISREG(mode):
+                return f"{option} {path}: is not a regular file (a pipe or a device?); give a file name"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".course-grade-", delete=True):
+            pass
+    except OSError as exc:
+        return f"{option} {path}: cannot write there ({exc.strerror or exc}); choose another path"
+    return None
+
+
+def _write(path: Path, text: str) -> str | None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.partial")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        return f"could not write {path}: {exc.strerror or exc}"
+    return None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -117,6 +165,12 @@ def run(args: argparse.Namespace) -> int:
     from .runner import grade_notebook
 
     jobs, errors = _collect(args.paths, getattr(args, "exercise", None))
+    for option in ("json", "junit", "classroom"):
+        destination = getattr(args, option, None)
+        if destination is not None:
+            problem = _check_destination(f"--{option}", Path(destination))
+            if problem:
+                errors.append(problem)
     if errors:
         for error in errors:
             print(f"course grade: {error}", file=sys.stderr)
@@ -124,6 +178,12 @@ def run(args: argparse.Namespace) -> int:
     console = Console(highlight=False)
     if not console.is_terminal and "COLUMNS" not in os.environ:
         console.width = 120  # CI logs: wide enough that hints do not wrap into slivers
+    from .isolation import plan_isolation
+
+    python = getattr(args, "learner_python", None) or sys.executable
+    plan = plan_isolation(python, allow=not getattr(args, "same_user", False))
+    plan.hide = [str(Path(h).resolve()) for h in getattr(args, "hide", []) or []]
+    console.print(f"isolation: {plan.reason}", markup=False, highlight=False)
     result = GradeReport()
     progress = None
     if len(jobs) > 1 and console.is_terminal:
@@ -138,8 +198,17 @@ def run(args: argparse.Namespace) -> int:
                 progress.update(task, description=f"grading {path.name}")
             elif len(jobs) > 1:
                 console.print(f"[{i}/{len(jobs)}] grading {path}", markup=False)
+            plan.uid = plan.gid = None if plan.mode != "separate-user" else _fresh_uid()
             graded = grade_notebook(
-                path, exercise=number, cell_timeout=args.timeout, check_timeout=args.check_timeout
+                path,
+                exercise=number,
+                cell_timeout=args.timeout,
+                check_timeout=args.check_timeout,
+                isolation=plan,
+                python=python,
+                learner_path=str(Path(args.learner_path).resolve())
+                if getattr(args, "learner_path", None)
+                else None,
             )
             result.notebooks.append(graded)
             rep.print_notebook(console, graded)
@@ -149,13 +218,27 @@ def run(args: argparse.Namespace) -> int:
         if progress is not None:
             progress.stop()
     rep.print_summary(console, result)
+    failures = []
     if args.json:
-        _write(args.json, rep.to_json(result))
+        failures.append(_write(args.json, rep.to_json(result)))
     if args.junit:
-        _write(args.junit, rep.junit_xml(result))
+        failures.append(_write(args.junit, rep.junit_xml(result)))
     if getattr(args, "classroom", None):
-        _write(args.classroom, json.dumps(rep.classroom_payload(result), indent=2) + "\n")
+        failures.append(_write(args.classroom, json.dumps(rep.classroom_payload(result), indent=2) + "\n"))
+    for failure in filter(None, failures):
+        print(f"course grade: {failure}", file=sys.stderr)
+    if any(failures):
+        return EXIT_USAGE
     return EXIT_OK if result.full_marks else EXIT_BELOW_FULL
+
+
+def _fresh_uid() -> int:
+    """A new unprivileged user id for the next notebook, so no two notebooks share processes or files."""
+    import secrets
+
+    from .isolation import _UID_BASE
+
+    return _UID_BASE + secrets.randbelow(90_000_000)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -94,8 +94,14 @@ def _works(cmd: list[str]) -> bool:
 
 
 def _needed_paths(python: str) -> list[Path]:
-    package_root = Path(__file__).resolve().parents[2]
-    return [Path(python).resolve().parent, Path(sys.base_prefix), Path(sys.prefix), package_root]
+    """What the learner's kernel must reach: its Python (and, for the grader's own Python, its prefixes)."""
+    interpreter = Path(python).resolve()
+    if (
+        Path(python).absolute() == Path(sys.executable).absolute()
+        or interpreter == Path(sys.executable).resolve()
+    ):
+        return [interpreter.parent, Path(sys.base_prefix), Path(sys.prefix)]
+    return [interpreter.parent, interpreter.parent.parent]
 
 
 def plan_isolation(python: str = sys.executable, *, allow: bool = True) -> IsolationPlan:

@@ -25,9 +25,13 @@ __all__ = ["OutputTail", "grader_kernel_manager", "kernel_env"]
 KERNEL_NAME = "python3"
 
 
-def kernel_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """Environment additions for the grading kernel: grading mode, quiet debugger, same ``course_lib``."""
-    package_root = str(Path(__file__).resolve().parents[2])
+def kernel_env(extra: dict[str, str] | None = None, package_root: str | None = None) -> dict[str, str]:
+    """Environment additions for the grading kernel: grading mode, quiet debugger, which ``course_lib``.
+
+    ``package_root`` is the folder the kernel imports ``course_lib`` from: the grader's own by default,
+    the student's copy in CI (whose checks are hidden from the kernel).
+    """
+    package_root = package_root or str(Path(__file__).resolve().parents[2])
     path = os.environ.get("PYTHONPATH", "")
     env = {
         "COURSE_GRADING": "1",
@@ -141,13 +145,14 @@ def grader_kernel_manager(
     prefix: list[str] | None = None,
     python: str | None = None,
     connection_file: str | None = None,
+    package_root: str | None = None,
 ) -> type:
     """A kernel manager class (for nbclient's ``kernel_manager_class``) running the grader's kernel."""
     return type(
         "GraderKernelManager",
         (_GraderKernelManager,),
         {
-            "_grader_env": kernel_env(extra_env),
+            "_grader_env": kernel_env(extra_env, package_root),
             "_grader_tail": tail,
             "_grader_prefix": list(prefix or []),
             "_grader_python": python or sys.executable,

@@ -98,8 +98,11 @@ class GradeReport(BaseModel):
 
     def to_dict(self) -> dict:
         """A JSON-ready dict with totals at the top and per-question detail below."""
+        import os
+
         return {
             "version": 1,
+            "grader": os.environ.get("COURSE_GRADER_REFERENCE", "the grader installed with this course_lib"),
             "score": self.score,
             "max_score": self.max_score,
             "full_marks": self.full_marks,

@@ -63,11 +63,12 @@ class _Session:
     """One run of the notebook in a kernel, executed by nbclient in a background thread."""
 
     def __init__(self, nb: Any, box: LearnerBox, cwd: str, cell_timeout: float, serve_timeout: float,
-                 python: str | None) -> None:  # fmt: skip
+                 python: str | None, learner_path: str | None = None) -> None:  # fmt: skip
         self.box = box
         self.cell_timeout = cell_timeout
         self.serve_timeout = serve_timeout
         self.python = python
+        self.learner_path = learner_path
         self.token = secrets.token_hex(16)
         self.worker_copy = box.root / f"worker-{secrets.token_hex(6)}.py"
         shutil.copyfile(_WORKER, self.worker_copy)
@@ -120,6 +121,7 @@ class _Session:
             prefix=self.box.command_prefix(),
             python=self.python,
             connection_file=self.box.connection_file,
+            package_root=self.learner_path,
         )
         return Client(
             self.nb,
@@ -232,6 +234,7 @@ def grade_notebook(
     clock: Callable[[], float] = time.perf_counter,
     isolation: IsolationPlan | None = None,
     python: str | None = None,
+    learner_path: str | None = None,
 ) -> NotebookResult:
     """Execute one exercise notebook in its own kernel and grade every question from here (exercises).
 
@@ -273,7 +276,7 @@ def grade_notebook(
     with LearnerBox(plan) as box:
         cwd = box.cwd_for(path)
         for attempt in range(MAX_STARTS):
-            session = _Session(nb, box, cwd, cell_timeout, serve_timeout, python)
+            session = _Session(nb, box, cwd, cell_timeout, serve_timeout, python, learner_path)
             channel = None
             try:
                 channel = session.connect(time.monotonic() + (code_cells + 1) * (cell_timeout + 5) + 60)
