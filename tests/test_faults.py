@@ -282,6 +282,7 @@ def test_astream_works_on_replay():
 
 
 @pytest.mark.local
+@pytest.mark.slow
 def test_a_few_dozen_faults_against_the_real_local_model(local_server):
     sleeps_by_case: dict[str, list[float]] = {}
     local_cases = [  # each case, twice, for complete and stream: 48 requests

@@ -3,12 +3,15 @@
 Wrap a real transport (OpenAI, a local llama.cpp server) in :class:`RecordingTransport` and hand it to
 the official SDK: every answer is stored as a ``recorded`` sample in a JSONL file, saved atomically
 after each response so nothing is lost if the run dies. Request headers are never stored, response
-headers are not stored either (replay adds its own), and anything shaped like a key is refused.
+headers are not stored either (replay adds its own), and anything shaped like a key is refused:
+checked in the request *before* it is sent upstream (so it is neither sent nor billed), and again in
+the answer before it is written (:mod:`course_lib.guards.secrets` lists the token families).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -16,11 +19,13 @@ from datetime import date
 from typing import Any
 
 import httpx2
+import openai
 
 from course_lib.providers.replay.recordings import (
     Entry,
     Provenance,
     RecordingStore,
+    SecretInRecordingError,
     canonical_request,
     check_no_secrets,
     endpoint_of,
@@ -30,13 +35,23 @@ from course_lib.providers.replay.responses import computed_usage
 
 __all__ = [
     "ALLOWED_RESPONSE_HEADERS",
+    "ENGINE_ENV",
+    "MODEL_HASH_ENV",
     "RecordingTransport",
     "body_from_sse",
     "sample_from_body",
 ]
 
+#: Environment variables a recording run uses to stamp the engine version and model hash on each entry.
+ENGINE_ENV = "COURSE_RECORD_LLAMA_CPP_PYTHON"
+MODEL_HASH_ENV = "COURSE_RECORD_MODEL_SHA256"
+
 #: Response headers worth keeping on the response handed back to the SDK.
 ALLOWED_RESPONSE_HEADERS = ("content-type", "retry-after", "retry-after-ms", "x-request-id")
+
+
+class SecretInRequestError(SecretInRecordingError, openai.OpenAIError):
+    """A request to be recorded holds something shaped like a credential; it was not sent."""
 
 
 def sample_from_body(
@@ -131,6 +146,8 @@ class RecordingTransport:
         replay_scripted: Callable[[httpx2.Request], httpx2.Response] | None = None,
         model_label: str | None = None,
         today: Callable[[], date] = date.today,
+        llama_cpp_python: str | None = None,
+        model_sha256: str | None = None,
     ) -> None:
         self.store = store
         self.upstream = upstream or httpx2.HTTPTransport()
@@ -138,6 +155,10 @@ class RecordingTransport:
         self.replay_scripted = replay_scripted
         # The model that really answers, when the server echoes the requested name (llama.cpp does).
         self.model_label = model_label
+        # The serving engine's version and the model file's hash for each entry's provenance; when not
+        # given, COURSE_RECORD_LLAMA_CPP_PYTHON and COURSE_RECORD_MODEL_SHA256 (scripts/rerecord.py sets them).
+        self.llama_cpp_python = llama_cpp_python or os.environ.get(ENGINE_ENV) or None
+        self.model_sha256 = model_sha256 or os.environ.get(MODEL_HASH_ENV) or None
         self._today = today
         self._fresh: set[str] = set()
         self._lock = threading.Lock()
@@ -148,6 +169,10 @@ class RecordingTransport:
         endpoint = endpoint_of(request.url.path)
         body = json.loads(request.content or b"{}")
         canon = canonical_request(endpoint, body)
+        try:  # before anything is sent: a refused prompt must not reach the server (or its bill)
+            check_no_secrets(json.dumps(canon, ensure_ascii=False), what="to send this request for recording")
+        except SecretInRecordingError as exc:
+            raise SecretInRequestError(f"{exc} Nothing was sent.") from None
         key = request_key(canon)
         existing = self.store.get(key)
         if existing is not None and existing.provenance.source == "scripted" and self.replay_scripted:
@@ -187,6 +212,8 @@ class RecordingTransport:
                         server=self.server,
                         date=self._today().isoformat(),
                         usage="computed" if computed else "reported",
+                        llama_cpp_python=self.llama_cpp_python,
+                        model_sha256=self.model_sha256,
                     ),
                 )
                 self._fresh.add(key)

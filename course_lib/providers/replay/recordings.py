@@ -12,7 +12,6 @@ import difflib
 import hashlib
 import json
 import os
-import re
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
@@ -20,8 +19,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_serializer
 
+from course_lib.guards.secrets import FAKE_SECRET_MARKER, SECRET_FAMILIES, find_secrets
 from course_lib.providers.base import ANSWER_PARAMS
 
 __all__ = [
@@ -52,12 +52,9 @@ ANSWER_FIELDS = {
     "embeddings": ("model", "input", "dimensions"),
 }
 MESSAGE_FIELDS = ("role", "content", "name", "tool_calls", "tool_call_id")
-SECRET_PATTERNS = (
-    re.compile(r"sk-[A-Za-z0-9_\-]{16,}"),
-    re.compile(r"sk-ant-[A-Za-z0-9_\-]{8,}"),
-    re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._\-]{8,}"),
-    re.compile(r"(?i)\"authorization\""),
-)
+#: One pattern per token family (GitHub, AWS, Slack, Google, Hugging Face, OpenAI, Anthropic, private
+#: keys, bearer tokens, ``api_key=…``): see :mod:`course_lib.guards.secrets`.
+SECRET_PATTERNS = tuple(SECRET_FAMILIES.values())
 
 
 class SecretInRecordingError(ValueError):
@@ -118,6 +115,19 @@ class Provenance(BaseModel):
     date: str | None = None
     note: str | None = None
     usage: Literal["reported", "computed"] = "reported"
+    llama_cpp_python: str | None = None
+    """The llama-cpp-python version that served a local recording (``scripts/rerecord.py`` sets it)."""
+    model_sha256: str | None = None
+    """The sha256 of the model file that answered, when the recorder knows it."""
+
+    @model_serializer(mode="wrap")
+    def _drop_unset_engine(self, handler: Any) -> dict[str, Any]:
+        # Entries recorded without these fields keep their stored form byte for byte.
+        data = handler(self)
+        for key in ("llama_cpp_python", "model_sha256"):
+            if data.get(key) is None:
+                data.pop(key, None)
+        return data
 
     @field_validator("date")
     @classmethod
@@ -141,14 +151,20 @@ class Entry(BaseModel):
         return str(self.request["endpoint"])
 
 
-def check_no_secrets(text: str) -> None:
-    """Raise :class:`SecretInRecordingError` if ``text`` contains something shaped like a key."""
-    for pattern in SECRET_PATTERNS:
-        if pattern.search(text):
-            raise SecretInRecordingError(
-                f"refusing to write a recording that matches {pattern.pattern!r}: it looks like a key or "
-                "an Authorization header; remove it from the prompt or response and record again"
-            )
+def check_no_secrets(text: str, *, what: str = "a recording") -> None:
+    """Raise :class:`SecretInRecordingError` if ``text`` holds something shaped like a credential.
+
+    The course's own made-up secrets carry ``FAKE-COURSE-SECRET`` inside the token and are allowed.
+    """
+    matches = find_secrets(text)
+    if matches:
+        families = ", ".join(sorted({m.family for m in matches}))
+        shown = ", ".join(f"{m.family} {m.preview}" for m in matches[:3])
+        raise SecretInRecordingError(
+            f"refusing {what}: it holds something that looks like a key or credential ({families}: {shown}). Remove it "
+            f"from the prompt and record again; a made-up example for the course carries {FAKE_SECRET_MARKER} "
+            "inside the token."
+        )
 
 
 def resolve_recordings(name: str | os.PathLike[str]) -> Path:
