@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8888
 
-.PHONY: lab test install install-dev browser lint format bench exercises clean
+.PHONY: lab test install install-dev browser lint format bench exercises rerecord clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,11 @@ exercises: install-dev
 
 bench: install-dev
 	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
+
+# Re-records every local-model measurement the lessons use (over an hour on 2 cores); resumable:
+# run it again after an interruption and it carries on. RERECORD_ARGS=--list shows progress, --fresh restarts.
+rerecord: install-dev
+	$(BIN)/python scripts/rerecord.py $(RERECORD_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
