@@ -42,8 +42,8 @@ SCRIPTS: dict[str, tuple[list[str], str]] = {
                 "This is compound interest with monthly compounding: A = P * (1 + r/n) ** (n*t) "
                 "with P = 1000, r = 0.05, n = 12 and t = 2.",
             ),
-            # The claimed result repeats the seed's figure, which came from rounding 1.004167 ** 24
-            # to 1.1049; the calculator's value replaces it.
+            # The claimed result is a figure rounded by hand (1.004167 ** 24 taken as 1.1049),
+            # a common slip; the calculator's value replaces it.
             step(
                 2,
                 "calculate",
