@@ -122,6 +122,26 @@ def test_the_detector_finds_names_built_on_an_outside_text():
     assert identifier_hits(allowed) == []
 
 
+def test_a_recording_is_scanned_for_the_course_words_not_a_real_models(tmp_path):
+    def entry(source: str, note: str, reply: str) -> str:
+        sample = {"choices": [{"message": {"content": reply}}]}
+        return json.dumps({"request": {"messages": []}, "samples": [sample],
+                           "provenance": {"source": source, "note": note}})  # fmt: skip
+
+    path = tmp_path / "recordings" / "x.jsonl"
+    path.parent.mkdir()
+    lines = [
+        entry("recorded", "Real samples.", "Here is a JSON object that matches the original text."),
+        entry("scripted", "What the syllabus says.", "ok"),
+        entry("scripted", "Written by the course.", "As the erratum says."),
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    assert [(n, hit.split(":")[0]) for n, hit in scan(path, names_only=False)] == [
+        (2, "syllabus"),
+        (3, "erratum"),
+    ]
+
+
 def test_a_notebook_is_scanned_cell_by_cell(tmp_path):
     nb = {"cells": [{"cell_type": "markdown", "source": ["As the", " syllabus says\n"]},
                     {"cell_type": "code", "source": "x = 1\n",
@@ -162,8 +182,30 @@ def _notebook_text(path: Path) -> str:
     return "\n".join(parts)
 
 
+def _course_words(line: str) -> str:
+    """The course's own words in one recording entry: its note, and the whole entry if the course scripted it.
+
+    An entry recorded from a real model holds that model's text, in its samples and in requests that
+    quote an earlier reply ("a JSON object that matches the original text"); the prompts around it come
+    from lesson code, which is scanned where it is written.
+    """
+    entry = json.loads(line)
+    note = str(entry["provenance"].get("note") or "")
+    if entry["provenance"].get("source") == "recorded":
+        return note
+    return " ".join([note, json.dumps(entry.get("request", {}), ensure_ascii=False),
+                     json.dumps(entry.get("samples", []), ensure_ascii=False)])  # fmt: skip
+
+
 def scan(path: Path, *, names_only: bool) -> Iterator[tuple[int, str]]:
     """Yield (line number, what matched) for each outside-text reference in one file."""
+    if path.suffix == ".jsonl" and "recordings" in path.parts:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if line.strip():
+                text = _course_words(line)
+                hits = [] if names_only else prose_hits(text)
+                yield from ((number, hit) for hit in hits + [f"name: {n}" for n in identifier_hits(text)])
+        return
     text = (
         _notebook_text(path)
         if path.suffix == ".ipynb"
