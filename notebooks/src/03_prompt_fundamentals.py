@@ -3,8 +3,8 @@
 #
 # **Objectives**
 # - Build zero-shot, few-shot and system-prompt requests with small, tested builders.
-# - *Measure* how much worked examples steady the format of a small real model's answers, and compare
-#   that with the figures the course syllabus quotes.
+# - *Measure* how much worked examples steady the format of a small real model's answers, and how many
+#   examples are worth their tokens (the "3–5 examples" rule of thumb, tested).
 # - Follow a prompt from a one-line prototype to a versioned, owned prompt file with acceptance criteria.
 # - Replace a 50-example prompt with *dynamic* few-shot retrieval (chromadb + an offline MiniLM embedding
 #   model) and compute what it saves, with real token counts and dated prices.
@@ -90,22 +90,17 @@ for row in summary:
 
 # %% [markdown]
 # The left panel shows every shape each condition produced; the right one the share in the exact target
-# format, with the syllabus's claimed rates as black ticks (it quotes them for a large hosted model).
+# format.
 
 # %%
 import matplotlib.pyplot as plt
 
 from course_lib.lessons.l03_prompt_fundamentals.plots import plot_format_consistency
 
-SEED_CLAIMS = {"zero-shot": 0.60, "few-shot (3 examples)": 0.95}  # quoted by the syllabus, not measured here
-plot_format_consistency(summary, SEED_CLAIMS)
+plot_format_consistency(summary)
 plt.show()
 
 # %%
-by_condition = {row.condition: row for row in summary}
-for condition, claimed in SEED_CLAIMS.items():
-    print(f"{condition:24} syllabus claims {claimed:.0%}   measured on {SMALL}: "
-          f"{by_condition[condition].target_rate:.0%} (n={by_condition[condition].n})")
 shapes = {}
 for s in samples:
     if s.condition == "zero-shot + format rule":
@@ -114,35 +109,46 @@ for kind, text in shapes.items():
     print(f"  format rule, {kind:13} e.g. {text[:60]!r}")
 
 # %% [markdown]
-# **What we measured, beside the syllabus's claim.** The direction holds, and more sharply than the
-# syllabus says. With the bare instruction the small model never gave the target shape: it answered in
-# sentences, mostly echoing the input. Its zero-shot figure describes a large model that often guesses JSON
-# unprompted; a 135M model does not. A *format rule in words* moved it towards JSON, but rarely the exact
+# **What we measured.** With the bare instruction the small model never gave the target shape: it answered
+# in sentences, mostly echoing the input. (Large hosted models often guess JSON unprompted; a 135M model
+# does not.) A *format rule in words* moved it towards JSON, but rarely the exact
 # shape: it invented extra fields, nested objects, or ran past the 40-token cap mid-object (`json_broken`).
 # Three worked examples gave the exact shape every time. Two cautions: the rate counts the *shape*, and a
 # well-shaped answer can still carry the wrong name (compare "right name too": one answer copied a name
 # from an example); and these are one small model's numbers at one temperature, not a law. Record the
 # experiment against your own model to get yours.
 #
-# Examples cost tokens. The syllabus's table gives 10, 150 and 500 tokens for zero-shot, 3 and 10
-# examples; counting our actual requests with the `gpt-4o` tokenizer:
+# ## How many examples? The rule of thumb, tested
+#
+# A common rule of thumb says 3–5 examples. Each example rides along with *every* request, so the
+# question is where the format rate stops rising while the cost keeps growing. The sweep below asks the
+# small model the same task with 0, 1, 2, 3, 5 and 8 worked examples (5 sentences × 4 samples each,
+# recorded at temperature 0.7) and counts the answers in the exact format with the right name. The prompt
+# tokens are counted with the `gpt-4o` tokenizer.
 
 # %%
+from course_lib.lessons.l03_prompt_fundamentals.k_sweep import run_k_sweep, smallest_sufficient_k
+from course_lib.lessons.l03_prompt_fundamentals.plots import plot_k_sweep
 from course_lib.tokens import count_message_tokens
 
-requests = {"zero-shot": zero, "few-shot, 3 examples": few,
-            "few-shot, 10 examples": few_shot_messages(NAME_EXAMPLES, sentence, input_template=NAME_TEMPLATE)}
-counts = {name: count_message_tokens(messages, "gpt-4o") for name, messages in requests.items()}
-for name, n in counts.items():
-    print(f"{name:22} {n:4} prompt tokens")
-per_example = (counts["few-shot, 10 examples"] - counts["zero-shot"]) / 10
-print(f"about {per_example:.0f} tokens per example; the syllabus's figures imply {(500 - 10) / 10:.0f}")
+sweep = run_k_sweep(get_provider(model=SMALL, recordings="03_prompt_fundamentals"))
+for p in sweep:
+    print(f"k={p.k}: {p.right:2}/{p.n} exact ({p.rate:4.0%}), {p.prompt_tokens:5.0f} prompt tokens")
+enough = smallest_sufficient_k(sweep, tolerance=0.05)
+per_example = (sweep[-1].prompt_tokens - sweep[0].prompt_tokens) / sweep[-1].k
+print(f"fewest examples within 5 points of the best rate: k={enough.k}; about {per_example:.0f} tokens per example")
+
+# %%
+plot_k_sweep(sweep, chosen=enough.k, title=f"{SMALL}: exact answers and prompt tokens by number of examples")
+plt.show()
 
 # %% [markdown]
-# **Erratum.** Our requests are smaller than the syllabus's figures: a one-sentence example with its JSON
-# answer costs far fewer tokens than its table implies. The shape of the trade-off is the same: each example adds a fixed number of tokens to *every* request. The syllabus's
-# latency and hallucination columns are not reproduced here: latency depends on your hardware, and we
-# measure the right-name rate instead of a hallucination rate.
+# On this task the rule of thumb holds: one example does most of the work, the rate levels off around
+# three, and every further example still costs its tokens on every request. Published work on larger
+# models agrees on the shape: Min et al. (2022) saw little gain beyond about 8 examples across 12 models up
+# to GPT-3, and found that what the examples mostly teach is the format and the label space. The right
+# `k` is a measurement on your task: run the sweep, pick the fewest examples within a tolerance of the
+# best, and re-run it when the model changes. `smallest_sufficient_k` is that rule.
 #
 # ## System prompts: rules for the whole conversation
 #
@@ -162,10 +168,10 @@ support = SystemPrompt(
 print(support.render())
 
 # %% [markdown]
-# The syllabus says the system prompt *wins* when the user asks for something it forbids. That is
-# behaviour models are trained for, not a rule anything enforces. Below, the same request answered by a
-# **scripted** reply written by the course to show the large-model behaviour the syllabus describes
-# (`source="scripted"`), then by the real small model (`source="recorded"`).
+# A system prompt is meant to *win* when the user asks for something it forbids. That is behaviour models
+# are trained for, not a rule anything enforces. Below, the same request answered by a **scripted** reply
+# written by the course to show the typical behaviour of a capable model (`source="scripted"`), then by
+# the real small model (`source="recorded"`).
 
 # %%
 CONFLICT = [
@@ -180,17 +186,17 @@ for _ in range(3):
     print(f"[{r.source} {r.model}] {r.text[:110]!r}")
 
 # %% [markdown]
-# **Erratum.** The syllabus calls the system prompt "your security boundary against prompt injection".
-# It is a strong instruction, nothing more: weaker models ignore it (above), and stronger ones can be
-# talked out of it. Treat it as one layer, and check what comes back in code (lesson 07 validates output).
+# A common misconception is that the system prompt is a security boundary against prompt injection. It
+# is a strong instruction, nothing more: weaker models ignore it (above), and stronger ones can be talked
+# out of it. Treat it as one layer, and check what comes back in code (lesson 07 validates output).
 #
 # ## A prompt's evolution: from prototype to production
 #
 # A team needs one-line bug summaries its tracker can parse. The format the tracker wants is
 # `<who> cannot <action> due to <reason>`, at most 15 words, facts only. `bug_summary_checks` tests an
 # answer against those rules. We follow three iterations of the prompt over the same three reports.
-# The answers are **scripted** (written by the course to show what the syllabus describes a large model
-# doing); the point here is the prompt, not the model.
+# The answers are **scripted** (written by the course to illustrate what a capable model does with each
+# prompt); the point here is the prompt, not the model.
 
 # %%
 from course_lib.lessons.l03_prompt_fundamentals.format_check import bug_summary_checks
@@ -295,8 +301,8 @@ except PromptFileError as err:
 #
 # A legal-tech service classifies contract clauses into categories with a few-shot prompt that carries
 # **every** labelled example, about fifty of them, on every request. Accuracy is good; the bill is not.
-# The fix the syllabus proposes is *dynamic few-shot*: store the examples in a vector database and send
-# only the `k` most similar to the clause at hand.
+# The fix is *dynamic few-shot*: store the examples in a vector database and send only the `k` most
+# similar to the clause at hand.
 #
 # `FewShotSelector` does that with the course's 50 labelled clauses. It embeds them with all-MiniLM-L6-v2,
 # run offline from files shipped with the course, into an in-memory chromadb collection (nothing is
@@ -379,9 +385,9 @@ print(f"{SMALL}: right label with no examples {right[0]}/{len(queries)}, with 3 
 # On its own the 135M model does not classify at all: it continues or paraphrases the clause. With three
 # retrieved examples it answers with a label, and the last count shows how: it largely repeats the label of
 # the nearest example. That works exactly as far as retrieval puts a same-label clause first, which is why
-# the leave-one-out check above is worth running on your own examples. The syllabus's A/B table (a large
-# model's accuracy with all examples vs three) cannot be checked offline; these numbers are what we can
-# measure here.
+# the leave-one-out check above is worth running on your own examples. For a large model, Liu et al.
+# (2022) found that retrieving the examples most similar to the input consistently beat randomly chosen
+# ones with GPT-3; run this cell with `COURSE_PROVIDER=openai` to measure a large model on these clauses.
 #
 # ## What it saves
 #
@@ -411,75 +417,58 @@ plt.show()
 # dollars at volume. The crossover where dynamic retrieval stops paying is when `k` approaches the number
 # of stored examples (left panel).
 #
-# ## The syllabus's cost figures, recomputed
+# ## What it saves, in dollars
 #
-# The syllabus assumes 2,500 prompt tokens (2,000 for 50 examples + a 500-token contract) against 620 for
-# 3 examples, 10 output tokens, $0.03 / $0.06 per 1K tokens, $0.0001 per query embedding and 100,000
-# requests a month. It prints $0.0750 and $0.0187 per request. Its own formula includes the output tokens:
-
-# %%
-def per_request(prompt, model="gpt-4", embed_usd=0.0, embed_tokens=0):
-    return fewshot_request_cost(prompt, 10, model, embedding_tokens=embed_tokens) + embed_usd
-
-
-rows = {
-    "syllabus, as printed": (0.0750, 0.0187),
-    "syllabus's formula": (per_request(2500), per_request(620, embed_usd=0.0001)),
-    "+ dated embedding price": (per_request(2500), per_request(620, embed_tokens=500)),
-}
-for name, (old, new) in rows.items():
-    print(f"{name:24} old ${old:.4f}  new ${new:.5f}  cut {1 - new / old:.1%}  "
-          f"monthly ${old * 1e5:,.0f} -> ${new * 1e5:,.0f}")
-
-# %% [markdown]
-# With real token counts of *our* prompts (the clause above as the contract) and today's dated prices:
+# Suppose a service whose static prompt carries 2,500 tokens (50 examples and the contract) against 620
+# with the 3 nearest examples, 10 output tokens, GPT-4's dated prices, a 500-token query embedded for
+# retrieval, and 100,000 requests a month. These are assumptions; change them to yours.
 
 # %%
 from course_lib.cost import load_prices
 
+STATIC_TOKENS, DYNAMIC_TOKENS, EMBED_TOKENS, MONTHLY = 2_500, 620, 500, 100_000
+old = fewshot_request_cost(STATIC_TOKENS, OUT, "gpt-4")
+new = fewshot_request_cost(DYNAMIC_TOKENS, OUT, "gpt-4", embedding_tokens=EMBED_TOKENS)
+embedding = fewshot_request_cost(0, 0, "gpt-4", embedding_tokens=EMBED_TOKENS)
 print(f"prices as of {load_prices().as_of}")
+print(f"static ${old:.4f} -> dynamic ${new:.5f} per request (the embedding is ${embedding:.6f} of it); "
+      f"cut {1 - new / old:.1%}; ${old * MONTHLY:,.0f} -> ${new * MONTHLY:,.0f} a month")
+
+# %% [markdown]
+# **Check the arithmetic** once: at GPT-4's $0.03 per 1K input and $0.06 per 1K output tokens, the static
+# request is 2.5 × $0.03 + 0.01 × $0.06 = $0.0756, which is the first figure above. The query's embedding
+# is a rounding error next to the examples it replaces.
+#
+# With the real token counts of *our* prompts (the clause above) and three models' dated prices:
+
+# %%
 for model in ("gpt-4", "gpt-3.5-turbo", "gpt-4o-mini"):
     static = count_message_tokens(selector.static_messages(clause), model)
     dynamic = count_message_tokens(selector.messages(clause, 3), model)
     old = fewshot_request_cost(static, OUT, model)
     new = fewshot_request_cost(dynamic, OUT, model, embedding_tokens=count_tokens(clause, "text-embedding-3-small"))
-    print(f"{model:14} {static:5} vs {dynamic:4} tokens  ${old * 1e5:9,.2f} -> ${new * 1e5:8,.2f} /month  "
+    print(f"{model:14} {static:5} vs {dynamic:4} tokens  ${old * MONTHLY:9,.2f} -> ${new * MONTHLY:8,.2f} /month  "
           f"cut {1 - new / old:.1%}")
-no_examples = fewshot_messages([], clause, system=selector.system, labels=selector.labels)
-all_examples = count_message_tokens(selector.static_messages(clause), "gpt-4")
-per_example = (all_examples - count_message_tokens(no_examples, "gpt-4")) / len(selector.examples)
-print(f"mean tokens per example (gpt-4 tokenizer): {per_example:.1f} (the syllabus assumes 40)")
 
 # %% [markdown]
-# Three more of the syllabus's numbers, checked against the dated price table:
+# The cut is the examples' share of the prompt, so it is about the same fraction whatever the price; our
+# clauses are short, so the examples are most of the prompt and the cut is large (a long contract would
+# dilute it). At a small current model's prices the whole static service is cheap: the case for dynamic
+# few-shot then rests on volume, latency and context-window headroom as much as on dollars.
 
 # %%
-from course_lib.cost import price_of
+from course_lib.lessons._evidence import evidence_box
+from course_lib.lessons.l03_prompt_fundamentals.evidence import CLAIMS
 
-embed_500 = fewshot_request_cost(0, 0, "gpt-4", embedding_tokens=500)
-print(f"embedding a 500-token contract: ${embed_500:.5f} (the syllabus says $0.0001: {0.0001 / embed_500:.0f}x more)")
-print(f"all query embeddings at the syllabus's price: ${0.0001 * 1e5:,.0f}/month; "
-      f"its caching follow-up claims ${1870 - 1200:,}/month off")
-print(f"gpt-4 vs gpt-3.5-turbo input price: {price_of('gpt-4').input / price_of('gpt-3.5-turbo').input:.0f}x")
+evidence_box(CLAIMS)
 
 # %% [markdown]
-# **Erratum.**
-# - The printed per-request costs leave out the output tokens that the syllabus's own formula adds, so its
-#   printed monthly figures and its 75.1 % are slightly off; the formula's own numbers are in the table above.
-# - It prices the query embedding too high (see the multiple above). The same slip undoes its "cache the
-#   embeddings" follow-up: even at its own price, all the embeddings together cost less per month than the
-#   saving it claims from caching them.
-# - Its prices are GPT-4's, while its code calls `gpt-3.5-turbo`, which costs many times less per input
-#   token. At the prices of a small current model the whole static service is cheap (the table above):
-#   dynamic few-shot still cuts the bill by about the same fraction, but the engineering case rests on
-#   volume, latency and context-window headroom as much as on dollars.
-# - Our clauses are shorter than the syllabus's contracts, so the cut is larger: the saving is the examples'
-#   share of the prompt, and a 500-token contract would dilute it.
-#
 # ## Summary
 #
 # - Zero-shot is cheapest and least predictable; worked examples fix the *shape* of an answer far better
 #   than describing it, and that is measurable: replay the experiment, count the shapes.
+# - How many examples is a measurement too: sweep `k`, take the fewest within a tolerance of the best.
+#   Here the rate levelled off at three, as the 3–5 rule of thumb says, while tokens grew with every example.
 # - A system prompt holds the rules for the whole conversation, built from parts (role, constraints, format,
 #   tone, examples). It is an instruction, not a security boundary.
 # - A production prompt is versioned code: owner, version, changelog, acceptance criteria, validated on load.

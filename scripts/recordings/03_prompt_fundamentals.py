@@ -1,10 +1,10 @@
 """Scripted recordings of lesson 03 (labelled ``scripted``: written by the course, not by a model).
 
-They show what the seed says a large model does: obey a system prompt over a conflicting user
+They illustrate what a capable large model does: obey a system prompt over a conflicting user
 request, and follow a prompt more closely as it evolves from a bare instruction to a system prompt
 with worked examples. The messages are built with the same library calls the lesson makes.
 Real answers of the small local model are recorded by ``03_prompt_fundamentals_local.py`` and
-``scripts/experiments/03_format_consistency.py``.
+``scripts/experiments/03_format_consistency.py``; the number-of-examples sweep by ``03_fewshot_k_local.py``.
 """
 
 from course_lib.prompt_files import load_prompt
@@ -22,7 +22,7 @@ store.add_scripted(
     messages=CONFLICT,
     params={"temperature": 0},
     responses=['{"error": "I can only answer in JSON, so I cannot write a poem."}'],
-    note="What the seed says a large model does when the user asks for prose against a JSON-only system prompt.",
+    note="What a capable large model typically does when the user asks for prose against a JSON-only system prompt.",
 )
 
 # --- the evolution of a prompt: three iterations over the same three bug reports
@@ -86,7 +86,7 @@ for iteration, answers in ANSWERS.items():
             messages=iteration_messages(iteration, report),
             params={"temperature": 0},
             responses=[answer],
-            note=f"Prompt evolution, iteration {iteration}: the kind of answer the seed describes for this prompt.",
+            note=f"Prompt evolution, iteration {iteration}: the kind of answer a capable model gives to this prompt.",
         )
 
 # --- the versioned prompt file in use

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["plot_fewshot_cost", "plot_format_consistency"]
+__all__ = ["plot_fewshot_cost", "plot_format_consistency", "plot_k_sweep"]
 
 _KIND_COLOURS = {
     "json_exact": "#2e7d32",
@@ -95,3 +95,35 @@ def plot_fewshot_cost(
     right.grid(True, which="major", alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def plot_k_sweep(points: Sequence[Any], *, chosen: int | None = None, title: str | None = None) -> Any:
+    """Exact-answer rate (bars, left axis) and prompt tokens (line, right axis) for each number of examples (lesson 03).
+
+    ``points`` are :class:`~course_lib.lessons.l03_prompt_fundamentals.k_sweep.KPoint` rows; ``chosen``
+    outlines the bar of the ``k`` a decision rule picked. Returns the rate axes.
+    """
+    import matplotlib.pyplot as plt
+
+    if not points:
+        raise ValueError("plot_k_sweep needs at least one point")
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    labels = [str(p.k) for p in points]
+    bars = ax.bar(labels, [p.rate for p in points], color="#2e7d32", label="exact answers (measured)")
+    for bar, p in zip(bars, points, strict=True):
+        ax.text(bar.get_x() + bar.get_width() / 2, p.rate + 0.02, f"{p.right}/{p.n}", ha="center", fontsize=8)
+        if chosen is not None and p.k == chosen:
+            bar.set_edgecolor("black")
+            bar.set_linewidth(2)
+    ax.set_ylim(0, 1.15)
+    ax.set_xlabel("worked examples in the prompt (k)")
+    ax.set_ylabel("share of answers exactly right")
+    tokens = ax.twinx()
+    tokens.plot(labels, [p.prompt_tokens for p in points], color="#b9770e", marker="o", label="prompt tokens")
+    tokens.set_ylabel("prompt tokens per request")
+    tokens.set_ylim(0, max(p.prompt_tokens for p in points) * 1.15)
+    handles = ax.get_legend_handles_labels()[0] + tokens.get_legend_handles_labels()[0]
+    ax.legend(handles, [h.get_label() for h in handles], loc="lower right", fontsize=8)
+    ax.set_title(title or "More examples: the format rate levels off, the cost keeps rising")
+    fig.tight_layout()
+    return ax

@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 EMBEDDING_MODEL = "text-embedding-3-small"
-"""The hosted embedding model the seed prices the query's embedding with (lesson 03)."""
+"""The hosted embedding model that prices the query's embedding (lesson 03)."""
 
 
 def fewshot_request_cost(
