@@ -6,6 +6,10 @@ the upstream and is written as a ``recorded`` sample. ``--samples K`` runs the t
 appends, so each request ends up with K samples. Each run records into a scratch file seeded with
 the target's ``scripted`` entries (replayed, never overwritten); after each run the fresh entries are
 merged into the target file, which is saved atomically. Entries the run did not touch stay as they were.
+
+The destination is checked before anything runs (a directory, a parent that is a file, a folder that
+cannot be written or a corrupt recordings file stop the command at once), and if saving still fails
+after a run, that run's answers are kept in a file whose path the error names: nothing recorded is lost.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from course_lib.providers.replay.recordings import RecordingStore, resolve_recor
 
 __all__ = [
     "RecordSummary",
+    "check_destination",
     "merge_run",
     "record_target",
     "record_with",
@@ -95,6 +100,41 @@ def merge_run(target: RecordingStore, scratch: Path, summary: RecordSummary) -> 
     target.save()
 
 
+def check_destination(into: str | os.PathLike[str]) -> Path:
+    """The recordings file ``into`` names, once it is known to be writable; ``ValueError`` saying why not (lesson 00)."""
+    path = resolve_recordings(into)
+    if path.is_dir():
+        raise ValueError(
+            f"--into {into}: {path} is a directory; name a .jsonl file (or a lesson name) instead"
+        )
+    parent = path.parent
+    for folder in (parent, *parent.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise ValueError(f"--into {into}: {folder} is a file, so {path} cannot be created in it")
+            break
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".probe")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ValueError(
+            f"--into {into}: cannot write to {parent} ({exc.strerror or exc}); choose a writable place"
+        ) from exc
+    if path.exists() and not os.access(path, os.W_OK):
+        raise ValueError(f"--into {into}: {path} is read-only; make it writable or choose another file")
+    return path
+
+
+def _keep_scratch(scratch: Path) -> Path:
+    """Copy a run's scratch recordings somewhere that outlives the command; return the copy's path."""
+    import shutil
+
+    keep_dir = Path(tempfile.mkdtemp(prefix="course-record-kept-"))
+    return Path(shutil.copy2(scratch, keep_dir / scratch.name))
+
+
 def _session(into: str | os.PathLike[str]) -> tuple[RecordingStore, RecordSummary]:
     target = RecordingStore(resolve_recordings(into))
     scripted = sum(1 for e in target.entries.values() if e.provenance.source == "scripted")
@@ -110,7 +150,11 @@ def _record_runs(
 ) -> tuple[int, RecordSummary]:
     """Run ``step(env)`` up to ``samples`` times, each into a fresh scratch file merged afterwards."""
     _check_upstream(upstream, samples)
-    target, summary = _session(into)
+    check_destination(into)
+    try:
+        target, summary = _session(into)
+    except ValueError as exc:  # a corrupt recordings file: stop before recording anything
+        raise ValueError(f"--into {into}: {exc}") from exc
     code = 0
     with tempfile.TemporaryDirectory(prefix="course-record-") as tmp:
         for i in range(samples):
@@ -126,7 +170,14 @@ def _record_runs(
             try:
                 code = step(run_env)
             finally:
-                merge_run(target, scratch, summary)
+                try:
+                    merge_run(target, scratch, summary)
+                except OSError as exc:
+                    kept = _keep_scratch(scratch) if scratch.exists() else None
+                    where = f"; this run's answers are kept in {kept}" if kept else ""
+                    raise ValueError(
+                        f"could not save the recordings to {target.path} ({exc}){where}"
+                    ) from exc
                 summary.runs += 1
             if code != 0:
                 break
@@ -299,6 +350,13 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if not target.exists() or target.suffix not in (".py", ".ipynb"):
         print(f"error: {target} is not an existing .py script or .ipynb notebook", file=sys.stderr)
+        return 2
+    try:  # before starting a model or running anything: a run whose answers cannot be saved is lost work
+        check_destination(args.into)
+        RecordingStore(resolve_recordings(args.into))
+    except ValueError as exc:
+        message = str(exc) if str(exc).startswith("--into") else f"--into {args.into}: {exc}"
+        print(f"error: {message}", file=sys.stderr)
         return 2
     env: dict[str, str] = {"COURSE_RECORD_TO": str(resolve_recordings(args.into))}
     server = LocalServer() if args.start_local else None
