@@ -62,6 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _readable(text: str) -> tuple[str, bool]:
+    """The text with bytes that were not UTF-8 (kept by Python as surrogates) replaced by U+FFFD."""
+    fixed = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return fixed, fixed != text
+
+
 def recorded_problems() -> list[str]:
     """The problems the packaged replay recordings can answer (lesson 10)."""
     from course_lib.providers.replay.recordings import RecordingStore, resolve_recordings
@@ -161,7 +167,9 @@ def main(argv: Sequence[str] | None = None, *, provider: Any = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # argparse has printed the usage and the problem
         return EXIT_OK if exc.code == 0 else EXIT_CONFIG
-    problem = " ".join(args.problem).strip()
+    problem, undecodable = _readable(" ".join(args.problem).strip())
+    if undecodable:
+        err.print("note: the problem had bytes that are not UTF-8; they are shown as \ufffd", markup=False)
     if not problem:
         err.print('error: the problem is empty; pass a question, e.g. cot-orchestrator "What is 15% of 240?"')
         return EXIT_CONFIG

@@ -19,10 +19,13 @@ def _check(name: str, fn: Callable[[], str]) -> dict[str, Any]:
 
 
 def _provider() -> str:
-    from course_lib.providers.registry import provider_config
+    from course_lib.providers.registry import get_provider, provider_config
 
     config = provider_config()
-    return ", ".join(f"{k}={v}" for k, v in config.items())
+    # Build it as a lesson would (replay loads every recordings file): what fails here fails there.
+    # Nothing is sent: building a provider makes no request.
+    get_provider()
+    return ", ".join(f"{k}={v}" for k, v in config.items()) + "; builds"
 
 
 def _providers() -> str:
