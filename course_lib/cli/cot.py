@@ -2,6 +2,8 @@
 
     cot-orchestrator "If I invest $1000 at 5% annual interest compounded monthly for 2 years, how much will I have?"
     cot-orchestrator --json --max-iterations 6 "What is 15% of 240?"
+    cot-orchestrator --tools "What is 15% of 240?"          # the calculator as a native tool call
+    cot-orchestrator --constrained "What is 15% of 240?"    # each step's JSON schema in response_format
 
 It runs :class:`~course_lib.orchestrator.Orchestrator` on the configured provider (replay by
 default, so the recorded problems work offline), prints each step as it arrives, then the
@@ -24,6 +26,8 @@ __all__ = ["EXIT_CONFIG", "EXIT_NO_ANSWER", "EXIT_OK", "build_parser", "main", "
 EXIT_OK, EXIT_NO_ANSWER, EXIT_CONFIG = 0, 1, 2
 """Exit codes: answered; no answer (iterations, corrections or provider failed); usage or configuration error."""
 RECORDINGS = "cot_orchestrator"
+NATIVE_RECORDINGS = "cot_orchestrator_native"
+"""Recordings of the ``--tools`` and ``--constrained`` runs, beside the JSON-step ones."""
 _LABELS = {"analyze": "ANALYZE", "calculate": "CALCULATE", "verify": "VERIFY", "final_answer": "FINAL ANSWER"}
 
 
@@ -59,6 +63,28 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"one of: {', '.join(_kind_names())} (default: COURSE_PROVIDER, else replay)",
     )
     parser.add_argument("--model", metavar="MODEL", help="the model to ask (COURSE_MODEL overrides it)")
+    protocol = parser.add_mutually_exclusive_group()
+    protocol.add_argument(
+        "--tools",
+        action="store_const",
+        const="tools",
+        dest="protocol",
+        help="native tool calls: the calculator is a tool, the final answer plain text",
+    )
+    protocol.add_argument(
+        "--constrained",
+        action="store_const",
+        const="schema",
+        dest="protocol",
+        help="schema-constrained steps: each step's JSON schema goes in response_format",
+    )
+    parser.add_argument(
+        "--force-tool",
+        action="store_true",
+        help="with --tools: name the calculator in tool_choice on the first iteration (for models whose chat "
+        "template cannot call tools on its own, such as the local SmolLM2)",
+    )
+    parser.set_defaults(protocol="json")
     return parser
 
 
@@ -72,13 +98,14 @@ def recorded_problems() -> list[str]:
     """The problems the packaged replay recordings can answer (lesson 10)."""
     from course_lib.providers.replay.recordings import RecordingStore, resolve_recordings
 
-    if not resolve_recordings(RECORDINGS).exists():
-        return []
-    problems = []
-    for entry in RecordingStore(RECORDINGS).entries.values():
-        messages = entry.request.get("messages") or []
-        if len(messages) == 2 and str(messages[1].get("content", "")).startswith("Problem: "):
-            problems.append(messages[1]["content"].removeprefix("Problem: "))
+    problems = set()
+    for name in (RECORDINGS, NATIVE_RECORDINGS):
+        if not resolve_recordings(name).exists():
+            continue
+        for entry in RecordingStore(name).entries.values():
+            messages = entry.request.get("messages") or []
+            if len(messages) == 2 and str(messages[1].get("content", "")).startswith("Problem: "):
+                problems.add(messages[1]["content"].removeprefix("Problem: "))
     return sorted(problems)
 
 
@@ -179,8 +206,11 @@ def main(argv: Sequence[str] | None = None, *, provider: Any = None) -> int:
     if provider is None:
         try:
             from course_lib.providers.registry import get_provider
+            from course_lib.providers.replay.recordings import resolve_recordings
 
-            provider = get_provider(args.provider, model=args.model, recordings=RECORDINGS)
+            native = [NATIVE_RECORDINGS] if resolve_recordings(NATIVE_RECORDINGS).exists() else []
+            recordings = [RECORDINGS, *native]
+            provider = get_provider(args.provider, model=args.model, recordings=recordings)
         except (ConfigurationError, FileNotFoundError, KeyError, ImportError) as exc:
             err.print(f"configuration error: {exc}", markup=False)
             return EXIT_CONFIG
@@ -188,8 +218,15 @@ def main(argv: Sequence[str] | None = None, *, provider: Any = None) -> int:
     # An adapter that already retries (it has a retry policy) is not retried again by the loop:
     # retrying in two layers multiplies the attempts against a struggling server.
     retry = RetryPolicy(max_attempts=1) if getattr(provider, "retry", None) is not None else None
+    if args.force_tool and args.protocol != "tools":
+        err.print("error: --force-tool needs --tools")
+        return EXIT_CONFIG
+    from course_lib.tool_calls import forced_then_auto
+
     orchestrator = Orchestrator(
         provider,
+        protocol=args.protocol,
+        tool_choice=forced_then_auto("calculator") if args.force_tool else None,
         max_iterations=args.max_iterations,
         max_corrections=args.max_corrections,
         retry=retry,

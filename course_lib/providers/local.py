@@ -299,9 +299,25 @@ def _stop_on_terminate(fn: Callable[..., int]) -> Callable[..., int]:
 
 
 @_stop_on_terminate
-def serve(port: int = DEFAULT_PORT, host: str = "127.0.0.1", n_ctx: int = 2048) -> int:
-    """Run the local model server in the foreground until Ctrl+C: ``course serve-local`` (lesson 00)."""
-    server = LocalServer(port=port, host=host, n_ctx=n_ctx)
+def serve(
+    port: int = DEFAULT_PORT,
+    host: str = "127.0.0.1",
+    n_ctx: int = 2048,
+    model: str | os.PathLike[str] | None = None,
+) -> int:
+    """Run the local model server in the foreground until Ctrl+C: ``course serve-local`` (lesson 00).
+
+    ``model`` serves another GGUF file instead of SmolLM2-135M; llama.cpp takes its chat format from the
+    file's metadata, and the server answers to the file's name without ``.gguf`` (use it as ``COURSE_MODEL``).
+    """
+    alias = LOCAL_ALIAS
+    if model is not None:
+        path = Path(model).expanduser()
+        if not path.is_file() or path.suffix.lower() != ".gguf":
+            print(f"error: --model needs an existing .gguf file, got {str(model)!r}", file=sys.stderr)
+            return 2
+        model, alias = path, path.stem
+    server = LocalServer(port=port, host=host, n_ctx=n_ctx, model=model, alias=alias)
     try:
         server.start()
     except (LocalServerError, ConfigurationError) as exc:
@@ -313,7 +329,9 @@ def serve(port: int = DEFAULT_PORT, host: str = "127.0.0.1", n_ctx: int = 2048) 
         return 0
     default = f"http://127.0.0.1:{DEFAULT_PORT}/v1"
     hint = "" if server.url == default else f" COURSE_LOCAL_URL={server.url}"
-    print(f"SmolLM2-135M-Instruct is serving at {server.url} (ready in {server.startup_s:.1f} s).")
+    print(f"{alias} is serving at {server.url} (ready in {server.startup_s:.1f} s).")
+    if alias != LOCAL_ALIAS:
+        hint += f" COURSE_MODEL={alias}"
     print(f"Use it with: COURSE_PROVIDER=local{hint}")
     print(f"Server log: {server.log_path}. Press Ctrl+C to stop.", flush=True)
     try:
@@ -356,10 +374,15 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--n-ctx", type=int, default=2048, help="context window in tokens (default 2048)")
+    parser.add_argument(
+        "--model",
+        metavar="PATH.gguf",
+        help="serve this GGUF model file instead of SmolLM2-135M (chat format from the file's metadata)",
+    )
     parser.set_defaults(func=run)
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``course serve-local``: returns the exit code (lesson 00)."""
-    return serve(port=args.port, host=args.host, n_ctx=args.n_ctx)
+    return serve(port=args.port, host=args.host, n_ctx=args.n_ctx, model=getattr(args, "model", None))
