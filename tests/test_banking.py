@@ -262,3 +262,10 @@ def test_cascade_cost_lies_between_cheapest_and_dearest_tier(a, b):
 def test_invalid_pipeline_settings():
     with pytest.raises(ValueError, match="max_attempts"):
         pipeline({}, max_attempts=0)
+
+
+def test_each_record_says_where_its_answer_came_from():
+    small = ScriptedProvider(["Your balance refreshes when you pull down on the Accounts screen [BAL-01]."])
+    pipeline = BankingPipeline(small=small, large=small, classifier=lambda q: ("BALANCE", 0.9))
+    assert pipeline.answer("routing number?").source == "rule"
+    assert pipeline.answer("the app shows an old balance").source == "scripted"

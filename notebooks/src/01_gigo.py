@@ -41,7 +41,7 @@ vague = sample(vague_request(QUERY))
 print(vague_request(QUERY))
 print(f"source={vague[0].source}  model={vague[0].model}  samples={len(vague)}")
 for r in vague[:6]:
-    print("-", r.text[:100].replace("\n", " "))
+    print(f"- [{r.source}]", r.text[:100].replace("\n", " "))
 
 # %% [markdown]
 # ## The same query, classified and given context
@@ -57,7 +57,7 @@ for line in grounded[0]["content"].splitlines():
 three = sample(grounded)
 one = sample(grounded_request(QUERY, "BALANCE", k=1))
 for r in one[:6]:
-    print("-", r.text[:100].replace("\n", " "))
+    print(f"- [{r.source}]", r.text[:100].replace("\n", " "))
 
 # %% [markdown]
 # ## Measuring the spread
@@ -247,6 +247,8 @@ for query, label in labelled:
     lucky += v.category == label and v.confidence == 0
     print(f"{'ok' if v.category == label else '--'} {label:9} -> {v.category:8} {v.confidence:4.2f}  {v.raw[:48]!r}")
 print(f"SmolLM2-135M as the classifier: {right}/{len(labelled)} right, {lucky} of them only by falling back to OTHER")
+served = tiny.transport.requests[-len(labelled):]
+print("sources of these replies:", sorted({tiny.transport.entries[r["key"]].provenance.source for r in served}))
 
 # %% [markdown]
 # Far below what a cheap tier must reach before it may decide anything. The reply is often prose with no category at all.
@@ -337,7 +339,7 @@ for row in report.by_tier():
 
 # %%
 fraud = next(r for r in report.records if r.category == "FRAUD" and r.tier == "large")
-print(f"{fraud.query!r}: {fraud.generations} generations, policies {fraud.docs}\n{fraud.answer}")
+print(f"{fraud.query!r}: {fraud.generations} generations, policies {fraud.docs}\n[{fraud.source}] {fraud.answer}")
 
 # %% [markdown]
 # ### Validation, and a second common mistake

@@ -390,7 +390,7 @@ for ticket_name, ticket in TICKETS.items():
     via_chat, via_llama3 = summarise_ticket(small_chat, ticket), summarise_ticket(small_llama3, ticket)
     print(f"{ticket_name:8} prompt tokens: chat {via_chat.usage.prompt_tokens}, ChatML {chatml.usage.prompt_tokens}, "
           f"Llama-3 {via_llama3.usage.prompt_tokens} | ChatML answer = chat answer: {chatml.text == via_chat.text}")
-    print(f"         Llama-3 template → {via_llama3.text.strip()!r}")
+    print(f"         Llama-3 template [{via_llama3.source}] → {via_llama3.text.strip()!r}")
 
 # %% [markdown]
 # With ChatML, the raw-completion adapter and the server's chat endpoint produced the same prompt (the

@@ -104,9 +104,9 @@ plt.show()
 shapes = {}
 for s in samples:
     if s.condition == "zero-shot + format rule":
-        shapes.setdefault(s.kind, s.text)
-for kind, text in shapes.items():
-    print(f"  format rule, {kind:13} e.g. {text[:60]!r}")
+        shapes.setdefault(s.kind, s)
+for kind, example in shapes.items():
+    print(f"  format rule, {kind:13} e.g. [{example.source}] {example.text[:60]!r}")
 
 # %% [markdown]
 # **What we measured.** With the bare instruction the small model never gave the target shape: it answered

@@ -194,6 +194,8 @@ class BankingRecord(RouteResult):
     problems: tuple[str, ...] = ()
     docs: tuple[str, ...] = ()
     handoff_reason: str | None = None
+    source: str = ""
+    """Where the last answer came from: the model's ``recorded``/``scripted``/``live``, or ``rule``."""
 
 
 class BankingPipeline:
@@ -252,7 +254,7 @@ class BankingPipeline:
         start = self._clock()
         rule = self.rules.match(query)
         if rule is not None:
-            return BankingRecord(query, "faq", rule.answer, latency_s=self._clock() - start)
+            return BankingRecord(query, "faq", rule.answer, latency_s=self._clock() - start, source="rule")
         c = self._classify(query)
         tier = "large" if c.confidence < self.min_confidence else self.kb.tiers.get(c.category, "large")
         docs = list(self.retriever(query, c.category, self.top_k))
@@ -262,7 +264,7 @@ class BankingPipeline:
         )
         usage, calls, cost = c.usage, c.model_calls, self.cost(c.usage, c.model) if c.model_calls else 0.0
         problems: list[str] = []
-        text, model, reason = "", "", None
+        text, model, reason, source = "", "", None, ""
         generations = 0
         provider = self.models[tier]
         for _ in range(self.max_attempts):
@@ -276,7 +278,7 @@ class BankingPipeline:
             usage = usage + result.usage
             model = result.model or getattr(provider, "model", "")
             cost += self.cost(result.usage, model)
-            text = result.text
+            text, source = result.text, result.source
             problems = validate_answer(text, public_numbers=self.kb.public_numbers, max_chars=self.max_chars)
             if not problems:
                 break
@@ -309,6 +311,7 @@ class BankingPipeline:
             problems=tuple(problems),
             docs=tuple(d.id for d in docs),
             handoff_reason=reason,
+            source=source,
         )
 
 
