@@ -1,6 +1,6 @@
 """A safe arithmetic calculator: the tool the orchestrator runs instead of trusting a model's sums (lesson 10).
 
-The seed's calculator is ``eval(expression)``, which runs any Python a model (or a prompt injection)
+A common mistake is a calculator that is ``eval(expression)``, which runs any Python a model (or a prompt injection)
 writes. This one parses the expression with :mod:`ast` and evaluates only a whitelist: int and float
 literals, ``+ - * / // % **``, parentheses and unary ``+``/``-``. Names, calls, attributes,
 subscripts, strings, comprehensions and everything else are rejected before anything runs, and

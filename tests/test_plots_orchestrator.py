@@ -150,7 +150,7 @@ def test_plot_run_tokens_draws_bars_running_total_and_comparison():
         assert running.lines[1].get_ydata()[0] == 320  # the last call alone
         assert [list(line.get_ydata()) for line in right.lines] == [[200, 550], [150, 300]]
         texts = " ".join(t.get_text() for t in running.texts)
-        assert "last call only (the seed's figure): 320" in texts and "whole run: 815" in texts
+        assert "last call only (a naive report): 320" in texts and "whole run: 815" in texts
     finally:
         plt.close(fig)
     rejected = run([chat("nope", 10, 1)], max_corrections=0).run("q?")

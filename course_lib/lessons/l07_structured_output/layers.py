@@ -2,7 +2,7 @@
 
 :class:`Contact` is a small schema on which the lesson measures the four enforcement layers (prompt
 rules, JSON mode, pydantic validation, self-correction) with a real small model: 24 short texts, the
-seed-style prompts and ours. Given ``context={"source": text}`` its validator also checks that every
+a common rules-with-example prompt and ours. Given ``context={"source": text}`` its validator also checks that every
 value was copied from the text, which catches a model that echoes the prompt's example answer.
 :func:`run_contact_experiment` makes every call in a fixed order, so a replay of a recorded run gets
 the same answers; :mod:`course_lib.lessons.l07_structured_output.widgets` turns its outputs into the lesson's figures.
@@ -99,10 +99,10 @@ CONTACT_TEXTS: tuple[str, ...] = (
     "Hannah Schmidt, Vienna, 57, hannah.schmidt@example.at",
 )
 
-#: The seed's naive request: no rules, no schema (lesson 07).
+#: A naive request: no rules, no schema (lesson 07).
 NAIVE_PROMPT = "Extract the user's information as JSON.\nInput: {text}"
 
-#: The seed's layer-1 system prompt, in our words: strict rules and one example answer (lesson 07).
+#: A common layer-1 system prompt: strict rules and one example answer (lesson 07).
 RULES_WITH_EXAMPLE_PROMPT = """\
 You are a parser that only outputs JSON. Rules:
 1. Output only a JSON object, with no text before or after it.
@@ -129,7 +129,7 @@ JSON_MODE: dict[str, Any] = {"response_format": {"type": "json_object"}}
 
 
 def contact_messages(text: str, style: PromptStyle = "rules") -> list[dict[str, str]]:
-    """The contact-extraction request with the naive, the seed-style or our prompt (lesson 07)."""
+    """The contact-extraction request with the naive, the rules-with-example or our prompt (lesson 07)."""
     if style == "naive":
         return [{"role": "user", "content": NAIVE_PROMPT.format(text=text)}]
     system = {"rules_with_example": RULES_WITH_EXAMPLE_PROMPT, "rules": RULES_PROMPT}.get(style)

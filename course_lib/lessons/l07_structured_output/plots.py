@@ -52,7 +52,7 @@ def plot_success_by_attempt(
     """Bars: share of cases first valid at attempt k, per series; lines: valid within k attempts (lesson 07).
 
     ``series`` maps a label to the loop runs measured under it; ``claim`` holds shares (0-1) per
-    attempt from another source (the seed), drawn beside them.
+    attempt claimed elsewhere, drawn beside them.
     """
     import matplotlib.pyplot as plt
 
@@ -62,7 +62,7 @@ def plot_success_by_attempt(
     ]
     if claim is not None:
         shares = [100 * c for c in list(claim)[:max_attempts]]
-        rows.append(("seed's claim", shares + [0.0] * (max_attempts - len(shares))))
+        rows.append(("claimed", shares + [0.0] * (max_attempts - len(shares))))
     fig, ax = plt.subplots(figsize=(8, 4.8))
     width = 0.8 / len(rows)
     for j, (label, shares) in enumerate(rows):

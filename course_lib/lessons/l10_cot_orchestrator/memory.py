@@ -5,7 +5,7 @@ The orchestrator re-sends its whole history on every call, so the prompt grows w
 before each call it keeps the system prompt, the problem and the last few steps verbatim, and
 replaces older steps with one-line summaries appended to the problem message.
 
-Two things the seed's version gets wrong are avoided here. It summarised ``messages[1:6]``, which
+Two common mistakes are avoided here. It summarised ``messages[1:6]``, which
 includes the problem statement itself, so the exact question was paraphrased away; and it inserted
 the summary as a second system message in the middle of the conversation, which several chat
 templates and APIs refuse. Here the problem is never summarised, the summary rides in the problem's

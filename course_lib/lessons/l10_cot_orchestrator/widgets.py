@@ -50,7 +50,7 @@ def describe_event(event: Any) -> str | None:
 
 
 def last_call_usage(result: Any) -> Usage:
-    """The usage of the run's last model call: the only figure the seed's orchestrator reports (lesson 10)."""
+    """The usage of the run's last model call: the only figure a naive orchestrator reports (lesson 10)."""
     if not result.usage_per_iteration:
         return Usage()
     if result.status == "invalid_output" and result.invalid_outputs:
