@@ -334,3 +334,45 @@ def test_a_few_dozen_faults_against_the_real_local_model(local_server):
                     count += 1
     assert count >= 40
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.local
+def test_streamed_usage_is_counted_with_the_serving_models_tokenizer(local_server):
+    provider = get_provider("local", env={"COURSE_LOCAL_URL": local_server.url})
+    ask = [{"role": "user", "content": "Name three colors."}]
+    reported = provider.complete(ask, max_tokens=16, temperature=0)
+    final = list(provider.stream(ask, max_tokens=16, temperature=0))[-1].result
+    assert final.usage.computed  # the server sent no usage in the stream
+    assert final.usage.prompt_tokens == reported.usage.prompt_tokens  # 34, where tiktoken counted 11
+    if final.text == reported.text:
+        assert abs(final.usage.completion_tokens - reported.usage.completion_tokens) <= 1
+
+
+def test_streamed_usage_counter_is_used_when_the_stream_has_none():
+    from course_lib.providers.base import Usage
+
+    seen = []
+
+    def counter(messages, texts, model):
+        seen.append((messages, texts))
+        return Usage(prompt_tokens=34, completion_tokens=7)
+
+    with FakeUpstream() as upstream:
+        provider = make_provider(upstream.url, [])
+        provider.token_counter = counter
+        ask = [{"role": "user", "content": "hello"}]
+        with_usage = list(provider.stream(ask))[-1].result.usage  # the fake sends usage when asked
+        assert not with_usage.computed and seen == []
+        request = provider._stream_request(ask, {})
+        assert request["stream_options"] == {"include_usage": True}
+    from course_lib.providers.openai_adapter import _StreamAssembler
+
+    assembler = _StreamAssembler("fake", None, 0.0, {"messages": ask, "model": "m"}, provider)
+    event = openai.types.chat.ChatCompletionChunk.model_validate(
+        {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "m",
+         "choices": [{"index": 0, "delta": {"content": "hi there"}, "finish_reason": "stop"}]}
+    )  # fmt: skip
+    assembler.feed(event)
+    usage = assembler.finish().result.usage
+    assert (usage.prompt_tokens, usage.completion_tokens, usage.computed) == (34, 7, True)
+    assert seen == [(ask, ["hi there"])]

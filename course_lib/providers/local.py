@@ -13,6 +13,7 @@ import atexit
 import functools
 import http.client
 import importlib.util
+import json
 import os
 import shutil
 import signal
@@ -21,24 +22,28 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 from urllib.parse import urlsplit
 
-from .base import ConfigurationError
+from .base import ConfigurationError, Usage
 
 __all__ = [
     "DEFAULT_PORT",
     "LOCAL_ALIAS",
     "MODEL_FILE",
+    "SMOLLM2_DEFAULT_SYSTEM",
     "LocalServer",
     "LocalServerError",
+    "ServerTokenCounter",
     "free_port",
     "local_extra_installed",
     "model_path",
     "port_number",
     "register",
+    "render_smollm2",
     "run",
     "serve",
     "server_ready",
@@ -386,3 +391,70 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``course serve-local``: returns the exit code (lesson 00)."""
     return serve(port=args.port, host=args.host, n_ctx=args.n_ctx, model=getattr(args, "model", None))
+
+
+SMOLLM2_DEFAULT_SYSTEM = "You are a helpful AI assistant named SmolLM, trained by Hugging Face"
+"""The system message SmolLM2's chat template adds when a conversation has none."""
+
+
+def render_smollm2(messages: Sequence[Mapping[str, Any]]) -> str:
+    """The prompt SmolLM2-Instruct's own chat template (from its GGUF file) makes of ``messages`` (lesson 02)."""
+    turns = [(str(m["role"]), str(m.get("content") or "")) for m in messages]
+    if turns and turns[0][0] != "system":
+        turns.insert(0, ("system", SMOLLM2_DEFAULT_SYSTEM))
+    return (
+        "".join(f"<|im_start|>{role}\n{content}<|im_end|>\n" for role, content in turns)
+        + "<|im_start|>assistant\n"
+    )
+
+
+class ServerTokenCounter:
+    """Counts a call's tokens with the serving model's own tokenizer, through llama.cpp's ``/extras/tokenize``.
+
+    The OpenAI adapter calls it when a stream carries no usage (llama-cpp-python sends none), so guards
+    charge what was spent; the result is marked ``computed``. ``render`` turns messages into the prompt
+    the server builds (SmolLM2's chat template by default).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        render: Callable[[Sequence[Mapping[str, Any]]], str] = render_smollm2,
+        timeout: float = 5.0,
+    ) -> None:
+        url = urlsplit(base_url)
+        if url.scheme != "http" or not url.hostname:
+            raise ValueError(f"expected an http://HOST:PORT/v1 URL, got {base_url!r}")
+        self.host, self.port = url.hostname, url.port or 80
+        self.root = url.path.rstrip("/").removesuffix("/v1")
+        self.render, self.timeout = render, timeout
+
+    def count(self, text: str) -> int:
+        """Tokens in ``text`` by the server's tokenizer (raises OSError or ValueError when it cannot say)."""
+        if not text:
+            return 0
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        try:
+            body = json.dumps({"input": text})
+            conn.request(
+                "POST",
+                f"{self.root}/extras/tokenize",
+                body=body,
+                headers={"content-type": "application/json"},
+            )
+            response = conn.getresponse()
+            data = response.read()
+            if response.status != 200:
+                raise ValueError(f"the server cannot tokenize (HTTP {response.status})")
+            return len(json.loads(data)["tokens"])
+        finally:
+            conn.close()
+
+    def __call__(self, messages: Sequence[Mapping[str, Any]], texts: Sequence[str], model: str) -> Usage:
+        """Usage of a call: the rendered prompt's tokens and each answer's tokens, marked computed."""
+        return Usage(
+            prompt_tokens=self.count(self.render(messages)),
+            completion_tokens=sum(self.count(t) for t in texts),
+            computed=True,
+        )

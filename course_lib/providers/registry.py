@@ -140,6 +140,11 @@ def get_provider(
                 f"COURSE_PROVIDER={kind.name} needs COURSE_MODEL (the server's model name)"
             )
         api_key = (e.get(kind.key_env) if kind.key_env else None) or kind.name
+        if kind.name == "local" and "token_counter" not in kwargs:
+            from .local import ServerTokenCounter
+
+            # llama.cpp sends no usage in streams: count with the serving model's own tokenizer.
+            kwargs["token_counter"] = ServerTokenCounter(config["base_url"])
         return _capped(kind, _openai_provider(config["base_url"], api_key, chosen, kind.name, **kwargs), e)
     if kind.adapter == "anthropic":
         from .anthropic_adapter import AnthropicProvider
