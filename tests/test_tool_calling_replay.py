@@ -235,3 +235,26 @@ def test_the_local_kind_talks_the_dialect() -> None:
     assert isinstance(provider.client._client._transport, LocalDialectTransport)
     openai_kind = get_provider("ollama", env={})
     assert not isinstance(openai_kind.client._client._transport, LocalDialectTransport)
+
+
+def test_the_async_dialect_transport_rewrites_too() -> None:
+    import asyncio
+
+    from course_lib.providers.local_transport import AsyncLocalDialectTransport
+
+    seen: list[dict] = []
+
+    async def server(request: httpx2.Request) -> httpx2.Response:
+        seen.append(json.loads(request.content))
+        return httpx2.Response(500, json={"error": {"message": "seen"}})
+
+    client = openai.AsyncOpenAI(
+        api_key="x",
+        base_url="http://local.invalid/v1",
+        max_retries=0,
+        http_client=httpx2.AsyncClient(transport=AsyncLocalDialectTransport(httpx2.MockTransport(server))),
+    )
+    fmt = json_schema_format(Person)
+    with pytest.raises(openai.InternalServerError):
+        asyncio.run(client.chat.completions.create(model="m", messages=ASK, response_format=fmt))
+    assert seen[0]["response_format"] == {"type": "json_object", "schema": Person.model_json_schema()}
