@@ -138,6 +138,8 @@ class RemoteObject:
         return self._channel.request({"op": "special", "handle": self._id, "method": method}, args)
 
     def __len__(self) -> int:
+        if self._info.get("iterator"):
+            raise TypeError("an iterator has no len()")
         n = self._special("__len__")
         if not isinstance(n, int) or isinstance(n, bool):
             raise TypeError("__len__ did not return an int")

@@ -482,7 +482,10 @@ class Worker:
                     return {"__next__": self.encode(next(obj))}
                 except StopIteration:
                     return {"__stop__": True}
-            return getattr(type(obj), name)(obj, *args)
+            method = getattr(type(obj), name, None)
+            if method is None:
+                raise TypeError(f"a {type(obj).__name__} has no {name}")
+            return method(obj, *args)
         if op == "call":
             args = self.decode(request.get("args", []))
             kwargs = self.decode(request.get("kwargs", {"__dict__": []}))
@@ -499,12 +502,12 @@ class Worker:
         try:
             with _quiet(sink):
                 value = self._perform(request)
-                if isinstance(value, _Made):
-                    encoded = self.handle(value.value)
-                elif isinstance(value, _Plain):
+                if isinstance(value, _Plain):
                     encoded = self.encode(value.value)
                     if isinstance(encoded, dict) and "__handle__" in encoded:
                         encoded = None
+                elif isinstance(value, _Made):
+                    encoded = self.handle(value.value)
                 else:
                     encoded = value if request["op"] == "special" and isinstance(value, dict) and (
                     "__next__" in value or "__stop__" in value) else self.encode(value)  # fmt: skip

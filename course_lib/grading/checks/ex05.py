@@ -284,6 +284,9 @@ def check_decide(decide: Any) -> None:
     )
     _check_decision(decide, {}, 3, *lesson_gate, "no votes at all: escalate")
     _check_decision(decide, {}, 0, *lesson_gate, "no samples at all: escalate (and do not divide by zero)")
+    _check_decision(
+        decide, {"A": 0}, 3, 0.5, 0.0, "an answer counted 0 times is no vote: with no votes, escalate"
+    )
     _check_decision(decide, {"A": 6, "B": 1}, 7, 1.0, 0.5, "use the thresholds passed in, not fixed ones")
 
     from hypothesis import strategies as st
