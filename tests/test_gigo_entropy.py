@@ -10,6 +10,7 @@ from course_lib.lessons.l01_gigo.entropy import (
     ENTROPY_PAIRS,
     EntropyRow,
     covered_mass,
+    entropy_report,
     entropy_summary,
     measure_entropy,
     request_entropy,
@@ -91,3 +92,27 @@ def test_pick_and_judge_selects_on_dev_and_judges_on_held_out():
     assert len(verdict.candidates_dev) == 2  # the blank candidate is skipped
     with pytest.raises(ValueError):
         score_instruction(provider, " ", HELD_OUT, exact_name)
+
+
+def test_entropy_report_lists_each_token_with_its_bits_and_top_three():
+    rows = measure_entropy(get_provider("replay", model="SmolLM2-135M-Instruct", recordings="01_gigo"))
+    text = entropy_report(rows, "capital", "specific")
+    lines = text.splitlines()
+    assert lines[0].startswith("capital (specific) [recorded]: mean ")
+    assert len(lines) == 1 + len(next(r for r in rows if r.intent == "capital" and r.form == "specific").bits)
+    assert "' Paris'" in text and "top 3:" in lines[1]
+    with pytest.raises(ValueError):
+        entropy_report(rows, "capital", "neither")
+
+
+def test_the_entropy_widget_prints_the_same_report(capsys):
+    from course_lib.lessons.l01_gigo.widgets import entropy_explorer
+
+    rows = [
+        EntropyRow("a", "vague", "x", (1.0,), (1.0,), "recorded", ("x",), ((("x", 0.5), ("y", 0.5)),)),
+        EntropyRow("a", "specific", "y", (0.0,), (1.0,), "recorded", ("y",), ((("y", 1.0),),)),
+    ]
+    box = entropy_explorer(rows)  # outside a kernel the Output widget passes its text to stdout
+    assert entropy_report(rows, "a", "vague") in capsys.readouterr().out
+    box.children[0].children[1].value = "specific"
+    assert entropy_report(rows, "a", "specific") in capsys.readouterr().out

@@ -149,6 +149,26 @@ for intent, drop in summary["drop_bits"].items():
     print(f"  {intent:16} vague minus specific: {drop:+.2f} bits")
 
 # %% [markdown]
+# Pick a request and a form to read its answer token by token: the token chosen, the entropy at that
+# position, and the three likeliest tokens with their probabilities.
+
+# %% tags=["nbval-ignore-output"]
+from course_lib.lessons.l01_gigo.entropy import entropy_report
+from course_lib.lessons.l01_gigo.widgets import entropy_explorer
+
+entropy_explorer(rows, intent="capital")
+
+# %%
+print(entropy_report(rows, "capital", "vague"))
+print(entropy_report(rows, "capital", "specific"))
+
+# %% [markdown]
+# The specific question leaves one sensible continuation after its first word, and the model puts 94 % or
+# more on it at every step but the first and last; the vague one hesitates between "nation", "land" and
+# "country". (The probabilities are reported before the server's sampling adjustments, such as the
+# repetition penalty llama.cpp applies by default, so now and then the token chosen is not the likeliest
+# one listed.)
+#
 # On average the specific forms are less uncertain, but not everywhere, and the exceptions teach the most:
 #
 # - Where the specific request leaves one right continuation the model knows ("the capital of France",

@@ -37,6 +37,7 @@ __all__ = [
     "EntropyRow",
     "InstructionScore",
     "covered_mass",
+    "entropy_report",
     "entropy_request",
     "entropy_summary",
     "measure_entropy",
@@ -130,6 +131,10 @@ class EntropyRow:
     coverage: tuple[float, ...]
     source: str = ""
     """Where the answer came from (``recorded``, ``scripted`` or ``live``)."""
+    tokens: tuple[str, ...] = ()
+    """The token chosen at each measured position."""
+    tops: tuple[tuple[tuple[str, float], ...], ...] = ()
+    """At each measured position, the three most likely tokens with their probabilities."""
 
     @property
     def mean_bits(self) -> float:
@@ -168,9 +173,39 @@ def measure_entropy(
     for pair in pairs:
         for form, prompt in (("vague", pair.vague), ("specific", pair.specific)):
             result = provider.complete(entropy_request(prompt), **params)
-            bits, coverage = request_entropy(result, tokens=int(params.get("max_tokens", 8)))
-            rows.append(EntropyRow(pair.intent, form, result.text, bits, coverage, result.source))
+            n = int(params.get("max_tokens", 8))
+            bits, coverage = request_entropy(result, tokens=n)
+            measured = [t for t in (result.choices[0].logprobs or [])[:n] if t.top]
+            tops = tuple(
+                tuple((tok, math.exp(lp)) for tok, lp in sorted(t.top.items(), key=lambda kv: -kv[1])[:3])
+                for t in measured
+            )
+            rows.append(
+                EntropyRow(
+                    pair.intent,
+                    form,
+                    result.text,
+                    bits,
+                    coverage,
+                    result.source,
+                    tuple(t.token for t in measured),
+                    tops,
+                )
+            )
     return rows
+
+
+def entropy_report(rows: Sequence[EntropyRow], intent: str, form: str) -> str:
+    """One request's answer token by token: the token chosen, the bits, and the three likeliest (lesson 01)."""
+    row = next((r for r in rows if r.intent == intent and r.form == form), None)
+    if row is None:
+        raise ValueError(f"no measurement for {intent!r} / {form!r}")
+    lines = [f"{intent} ({form}) [{row.source}]: mean {row.mean_bits:.2f} bits over {len(row.bits)} tokens"]
+    for i, (bits, chosen) in enumerate(zip(row.bits, row.tokens or ("?",) * len(row.bits), strict=False)):
+        tops = row.tops[i] if i < len(row.tops) else ()
+        alternatives = "  ".join(f"{tok!r} {p:.0%}" for tok, p in tops)
+        lines.append(f"  {i + 1}. {chosen!r:14} {bits:4.2f} bits   top 3: {alternatives}")
+    return "\n".join(lines)
 
 
 def entropy_summary(rows: Sequence[EntropyRow]) -> dict[str, Any]:

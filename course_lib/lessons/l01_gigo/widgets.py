@@ -1,13 +1,15 @@
-"""Widget of lesson 01: move the share of queries each tier catches and watch cost per day and latency.
+"""Widgets of lesson 01: the next-token entropy of one request, token by token; and the share of queries
+each tier catches, with its cost per day and latency.
 
-The sliders drive :func:`cascade_summary`, a plain function the lesson also calls directly, built
-on :func:`~course_lib.lessons.l01_gigo.banking.cascade_economics` with the assumed per-tier figures. ipywidgets is
-imported when the widget is built.
+:func:`entropy_explorer` prints :func:`~course_lib.lessons.l01_gigo.entropy.entropy_report` for the
+request picked; the sliders drive :func:`cascade_summary`, a plain function the lesson also calls
+directly, built on :func:`~course_lib.lessons.l01_gigo.banking.cascade_economics` with the assumed
+per-tier figures. ipywidgets is imported when a widget is built.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from course_lib.lessons.l01_gigo.banking import (
@@ -16,8 +18,29 @@ from course_lib.lessons.l01_gigo.banking import (
     TierCost,
     cascade_economics,
 )
+from course_lib.lessons.l01_gigo.entropy import EntropyRow, entropy_report
 
-__all__ = ["cascade_controls", "cascade_shares", "cascade_summary"]
+__all__ = ["cascade_controls", "cascade_shares", "cascade_summary", "entropy_explorer"]
+
+
+def entropy_explorer(rows: Sequence[EntropyRow], intent: str | None = None) -> Any:
+    """Pick a request and its form; print :func:`~course_lib.lessons.l01_gigo.entropy.entropy_report` (lesson 01)."""
+    import ipywidgets as widgets
+
+    intents = list(dict.fromkeys(r.intent for r in rows))
+    pick = widgets.Dropdown(options=intents, value=intent or intents[0], description="request")
+    form = widgets.ToggleButtons(options=["vague", "specific"], value="vague", description="form")
+    out = widgets.Output()
+
+    def show(*_: Any) -> None:
+        out.clear_output(wait=True)
+        with out:
+            print(entropy_report(rows, pick.value, form.value))
+
+    pick.observe(show, names="value")
+    form.observe(show, names="value")
+    show()
+    return widgets.VBox([widgets.HBox([pick, form]), out])
 
 
 def cascade_shares(faq_share: float, small_share: float) -> dict[str, float]:
