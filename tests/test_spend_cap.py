@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import subprocess
 import sys
 import textwrap
@@ -24,8 +25,11 @@ ASK = [{"role": "user", "content": "Summarise the incident report in one line."}
 
 @pytest.fixture(autouse=True)
 def fresh_process_cap(monkeypatch):
-    """Each test starts with no spend recorded in this process."""
+    """Each test starts with no spend recorded in this process (and its cap reports nothing at exit)."""
     monkeypatch.setattr(spend_cap_module, "_process_cap", None)
+    yield
+    if spend_cap_module._process_cap is not None:
+        atexit.unregister(spend_cap_module._process_cap.report)
 
 
 # --------------------------------------------------------------------------- item 10: failed calls are charged

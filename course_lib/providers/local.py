@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -115,6 +116,10 @@ def server_ready(base_url: str, timeout: float = 1.0) -> bool:
         return False
     finally:
         conn.close()
+
+
+_RUNNING: weakref.WeakSet[LocalServer] = weakref.WeakSet()
+"""Servers started and not yet stopped."""
 
 
 class LocalServer:
@@ -221,6 +226,7 @@ class LocalServer:
                 start_new_session=True,
             )
         atexit.register(self.stop)
+        _RUNNING.add(self)
         try:
             self._wait_ready(started)
         except BaseException:
@@ -251,6 +257,7 @@ class LocalServer:
     def stop(self, *, keep_log: bool = False, grace_s: float = 5.0) -> None:
         """Stop the server (terminate, then kill after ``grace_s``) and remove its log folder."""
         atexit.unregister(self.stop)
+        _RUNNING.discard(self)
         process, self.process = self.process, None
         if process is not None and process.poll() is None:
             process.terminate()
@@ -285,8 +292,11 @@ def _stop_on_terminate(fn: Callable[..., int]) -> Callable[..., int]:
 
     @functools.wraps(fn)
     def wrapper(*args: object, **kwargs: object) -> int:
+        terminated: list[str] = []
+
         def interrupt(signum: int, frame: object) -> None:
-            raise KeyboardInterrupt(signal.Signals(signum).name)
+            terminated.append(signal.Signals(signum).name)
+            raise KeyboardInterrupt(terminated[-1])
 
         previous: dict[int, object] = {}
         try:
@@ -296,6 +306,14 @@ def _stop_on_terminate(fn: Callable[..., int]) -> Callable[..., int]:
             pass
         try:
             return fn(*args, **kwargs)
+        except KeyboardInterrupt:
+            if not terminated:
+                raise
+            # The signal landed outside the function's own handlers: stop what it started.
+            for server in list(_RUNNING):
+                server.stop()
+            print("stopping the local model server", flush=True)
+            return 0
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)  # type: ignore[arg-type]
