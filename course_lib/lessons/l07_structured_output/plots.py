@@ -12,7 +12,7 @@ from typing import Any
 from course_lib.lessons.l07_structured_output.widgets import LayerTally, success_by_attempt
 from course_lib.validators import ValidationAttempt
 
-__all__ = ["plot_layer_tallies", "plot_success_by_attempt"]
+__all__ = ["plot_layer_tallies", "plot_success_by_attempt", "plot_valid_correct"]
 
 _CHECKS = (
     ("json_loads", "json.loads works"),
@@ -47,6 +47,7 @@ def plot_success_by_attempt(
     max_attempts: int,
     *,
     claim: Sequence[float] | None = None,
+    claim_label: str = "expected",
     title: str | None = None,
 ) -> Any:
     """Bars: share of cases first valid at attempt k, per series; lines: valid within k attempts (lesson 07).
@@ -82,5 +83,37 @@ def plot_success_by_attempt(
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=2)
     cases = ", ".join(f"{len(runs)}" for runs in series.values())
     ax.set_title(title or f"Self-correction: success by attempt (cases per series: {cases})")
+    fig.tight_layout()
+    return fig
+
+
+def plot_valid_correct(counts: Sequence[Any], *, title: str | None = None) -> Any:
+    """Paired horizontal bars per enforcement layer: replies valid, and replies correct (lesson 07).
+
+    ``counts`` are rows with ``layer``, ``total``, ``valid`` and ``correct`` (e.g.
+    :class:`~course_lib.lessons.l07_structured_output.constrained.LayerCount`). Bar labels are counts.
+    """
+    import matplotlib.pyplot as plt
+
+    if not counts:
+        raise ValueError("counts is empty: pass at least one layer's count")
+    fig, ax = plt.subplots(figsize=(8, 0.55 * len(counts) + 1.4))
+    ys = range(len(counts))
+    for offset, field, color, label in ((-0.2, "valid", "#9ecae1", "valid (parses, matches the schema)"),
+                                        (0.2, "correct", "#31a354", "correct (the right values)")):  # fmt: skip
+        values = [getattr(c, field) for c in counts]
+        bars = ax.barh([y + offset for y in ys], values, 0.4, color=color, label=label)
+        ax.bar_label(
+            bars,
+            labels=[f"{v}/{c.total}" for v, c in zip(values, counts, strict=True)],
+            fontsize=8,
+            padding=2,
+        )
+    ax.set_yticks(list(ys), [c.layer for c in counts])
+    ax.invert_yaxis()
+    ax.set_xlim(0, max(c.total for c in counts) * 1.18)
+    ax.set_xlabel("replies (of the texts)")
+    ax.legend(fontsize=8, loc="lower right", frameon=False)
+    ax.set_title(title or "Valid is not correct: each enforcement layer on the same texts", fontsize=10)
     fig.tight_layout()
     return fig
