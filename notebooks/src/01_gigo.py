@@ -179,8 +179,9 @@ print(entropy_report(rows, "capital", "specific"))
 # - The vague "Tell me about Python" is confidently generic: low entropy is not the same as a useful answer.
 #
 # One small model, six pairs, greedy decoding: a measurement to repeat, not a law. Larger models are
-# more confident on what they know, so expect the specific forms to drop further; run this cell with
-# `COURSE_PROVIDER=openai` (its API returns `top_logprobs` too) or `local` on a bigger model to see yours.
+# more confident on what they know, so expect the specific forms to drop further; run this section with
+# `COURSE_PROVIDER=openai` (its API returns `top_logprobs` too) or an OpenAI-compatible server, with
+# `COURSE_MODEL` naming the model, to see yours.
 #
 # ## Should a model write the prompt?
 #
@@ -221,7 +222,8 @@ print(f"best model-written on the {len(HELD_OUT)} held-out sentences: {best.righ
 # For this model the verdict is clear: its candidates misread the task (one expects to *receive* JSON),
 # and none beats the human instruction, which itself is exact only now and then on a 135M model. That
 # is the decision rule, not a law about prompts: with a capable proposer and scorer the published results
-# above go the other way. Keep the three safeguards either way: a held-out set, a human-written baseline,
+# above go the other way; run this cell with `COURSE_PROVIDER=openai` and `COURSE_MODEL` set to a capable
+# model to see how its candidates score. Keep the three safeguards either way: a held-out set, a human-written baseline,
 # and a person who reads the winning prompt before it ships. The templates in this course are written by
 # people; only variables (the query, the category, the policies) are filled in at run time.
 #

@@ -110,7 +110,7 @@ for kind, example in shapes.items():
 
 # %% [markdown]
 # **What we measured.** With the bare instruction the small model never gave the target shape: it answered
-# in sentences, mostly echoing the input. (Large hosted models often guess JSON unprompted; a 135M model
+# in sentences, mostly echoing the input. (A large hosted model may guess JSON unprompted; a 135M model
 # does not.) A *format rule in words* moved it towards JSON, but rarely the exact
 # shape: it invented extra fields, nested objects, or ran past the 40-token cap mid-object (`json_broken`).
 # Three worked examples gave the exact shape every time. Two cautions: the rate counts the *shape*, and a
@@ -387,7 +387,8 @@ print(f"{SMALL}: right label with no examples {right[0]}/{len(queries)}, with 3 
 # the nearest example. That works exactly as far as retrieval puts a same-label clause first, which is why
 # the leave-one-out check above is worth running on your own examples. For a large model, Liu et al.
 # (2022) found that retrieving the examples most similar to the input consistently beat randomly chosen
-# ones with GPT-3; run this cell with `COURSE_PROVIDER=openai` to measure a large model on these clauses.
+# ones with GPT-3; run this cell with `COURSE_PROVIDER=openai` and `COURSE_MODEL` set to a large model to
+# measure it on these clauses.
 #
 # ## What it saves
 #
