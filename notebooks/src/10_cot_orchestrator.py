@@ -8,15 +8,16 @@
 #   run code, and numbers no tool computed are flagged.
 # - Give the loop honest exits: an answer, the iteration cap, the correction cap, or a provider error,
 #   each with its own status, and count the tokens of the whole run.
-# - Watch a real small model (SmolLM2-135M) fail inside the loop, and see the loop contain it.
+# - Run the same loop on three protocols (JSON steps, schema-constrained steps, native tool calls) on a
+#   real small model (SmolLM2-135M), and count how many problems finish and how many answers are right.
 # - Run the same orchestrator from the command line: `cot-orchestrator "What is 15% of 240?"`.
 
 # %% [markdown]
 # ## What we are building
 #
-# The seed asks for a command-line tool that takes a multi-step problem, makes the model reason one JSON
-# step at a time, loops until a final answer, handles malformed output and API failures, logs every step
-# and manages its memory. `course_lib` holds the finished pieces; this lesson opens each one:
+# A command-line tool that takes a multi-step problem, makes the model reason one step at a time, loops
+# until a final answer, handles malformed output and API failures, logs every step and manages its
+# memory. `course_lib` holds the finished pieces; this lesson opens each one:
 #
 # | piece | where | what it guarantees |
 # | --- | --- | --- |
@@ -24,6 +25,7 @@
 # | the loop | `course_lib.orchestrator.Orchestrator` | ends with a status: answered, max_iterations, invalid_output or provider_error |
 # | calculator | `course_lib.calculator.safe_eval` | arithmetic only; no code runs |
 # | self-correction | `course_lib.validators` | a bad reply goes back to the model with the error, a bounded number of times |
+# | protocols | `Orchestrator(protocol=...)` | the same loop on JSON steps, schema-constrained steps or native tool calls |
 # | memory | `course_lib.lessons.l10_cot_orchestrator.memory` | old steps summarised, the problem and recent steps kept verbatim |
 # | streaming | `Orchestrator.stream` | each step is reported as it happens |
 # | CLI | `course_lib.cli.cot` (`cot-orchestrator`) | the same loop in a terminal, exit code 0 only with an answer |
@@ -62,11 +64,11 @@ from course_lib.steps import SYSTEM_PROMPT
 print(SYSTEM_PROMPT)
 
 # %% [markdown]
-# The seed's schema has `step_type`, `thought`, `action`, `result` and a `next_step_needed` flag, and no
-# rule that ties them together. Ours (`ReasoningStep`, pydantic v2) adds a step number and checks across
-# fields: a `calculate` step needs an `expression` the calculator can read, a `final_answer` needs an
-# `answer`, and only a `final_answer` has one. The loop also passes the step number it expects. Pydantic
-# v2 spells the seed's `parse_raw` as `model_validate_json` and `.dict()` as `model_dump()`:
+# `ReasoningStep` (pydantic v2) has a step number, a step type, a thought, and fields that depend on the
+# type, with rules that tie them together: a `calculate` step needs an `expression` the calculator can
+# read, a `final_answer` needs an `answer`, and only a `final_answer` has one. The loop also passes the
+# step number it expects. `model_validate_json` parses and validates in one call; `model_dump()` gives
+# the dict back:
 
 # %%
 from course_lib.steps import ReasoningStep
@@ -95,26 +97,30 @@ for text in broken:
         print(str(exc).splitlines()[-1])
 
 # %% [markdown]
-# The seed stops its loop when `step_type == "final_answer" or not next_step_needed`. The two signals can
-# disagree: this step (a made-up example) would end the seed's loop with an *analysis* as the answer. Ours
-# has one signal, the step type, and rejects the seed's format outright (it has no step number):
+# ### A common mistake: two signals for "stop"
+#
+# A frequent first design gives each step a `step_type` *and* a `next_step_needed` flag, and stops when
+# `step_type == "final_answer" or not next_step_needed`. The two signals can disagree, and the input that
+# breaks it is an ordinary analysis step with the flag off (a made-up example): the loop stops and
+# returns an *analysis* as the answer. One signal, the step type, cannot disagree with itself, and our
+# schema refuses that format outright (it has no step number):
 
 # %%
 import json
 
-seed_step = {"step_type": "analyze", "thought": "Identify the variables.", "action": "P=1000, r=0.05",
-             "result": "Variables identified", "next_step_needed": False}
-print("the seed's loop stops here:", seed_step["step_type"] == "final_answer" or not seed_step["next_step_needed"])
+two_signals = {"step_type": "analyze", "thought": "Identify the variables.", "action": "P=1000, r=0.05",
+               "result": "Variables identified", "next_step_needed": False}
+print("a two-signal loop stops here:", two_signals["step_type"] == "final_answer" or not two_signals["next_step_needed"])
 try:
-    parse_output(json.dumps(seed_step), ReasoningStep)
+    parse_output(json.dumps(two_signals), ReasoningStep)
 except InvalidOutputError as exc:
     print(exc)
 
 # %% [markdown]
 # ## Step 2 · One step
 #
-# One call, validated. The replies in this part are **scripted**: the course wrote them to show what the
-# seed says a capable model does with these prompts (`source` says so). A real small model comes later.
+# One call, validated. The replies in this part are **scripted**: the course wrote them to show what a
+# capable model does with these prompts (`source` says so). The real small model comes later.
 # `DEFAULT_PARAMS` asks for temperature 0 and JSON mode.
 
 # %%
@@ -142,37 +148,33 @@ print(f"tokens: {reply.usage.prompt_tokens} prompt + {reply.usage.completion_tok
 #
 # `Orchestrator.run` repeats that call, appends each accepted step to the history, runs the calculator on
 # every expression and hands the exact result back, and stops on a `final_answer`. `solve_report` (the
-# function the problem picker below uses) prints every event of a run and how it ended. This is the
-# seed's own problem, scripted to follow the seed's seven steps:
+# function the problem picker below uses) prints every event of a run and how it ended. The compound
+# interest problem, **scripted** in seven steps:
 
 # %%
-from course_lib.orchestrator import Orchestrator
 from course_lib.lessons.l10_cot_orchestrator.widgets import solve_report
+from course_lib.orchestrator import Orchestrator
 
 print(solve_report(Orchestrator(scripted()), COMPOUND))
 
 # %% [markdown]
-# Every claim the model made is checked against the calculator, and one was wrong. The seed's expected
-# output says \$1,104.90. Recomputed:
+# Every claim the model made is checked against the calculator, and one was wrong: the model rounded the
+# growth factor in its head. Rounding in the middle of a chain is a common mistake of people and models
+# alike; the calculator carries full precision to the end:
 
 # %%
 from course_lib.calculator import safe_eval
 
 exact = safe_eval("1000 * (1 + 0.05 / 12) ** (12 * 2)")
-print(f"exact:                          {exact:.6f}  -> ${exact:,.2f}")
-print(f"seed's chain, rounded at step 4: 1000 * 1.1049 = {1000 * 1.1049:.2f}")
-print(f"1.004167 ** 24 = {1.004167 ** 24:.6f}; the seed rounded it to 1.1049")
-print(f"the seed's answer is off by ${exact - 1000 * 1.1049:.2f}")
+rounded = safe_eval("1000 * 1.1049")
+print(f"exact:                            {exact:.6f}  -> ${exact:,.2f}")
+print(f"growth factor rounded to 1.1049:  {rounded:.6f}  -> ${rounded:,.2f}  (off by ${exact - rounded:.2f})")
 
 # %% [markdown]
-# **Erratum:** the seed's answer, \$1,104.90, comes from rounding the growth factor to four decimals in
-# the model's head; the amount is \$1,104.94. Four cents is small, but it is exactly the kind of error a
-# loop that trusts the model's arithmetic ships, and that a calculator removes.
+# ### A common mistake: counting only the last call's tokens
 #
-# ### Tokens: the whole run, not the last call
-#
-# The seed reports `response.usage.total_tokens` of the **last** response only (its expected output says
-# 1,247). A seven-step run makes eight calls, and each re-sends the growing history:
+# Reading `response.usage.total_tokens` after the loop gives the **last** call's count. A seven-step run
+# makes eight calls, and each re-sends the growing history, so the cost of the run is the sum:
 
 # %%
 from course_lib.lessons.l10_cot_orchestrator.widgets import last_call_usage
@@ -180,32 +182,36 @@ from course_lib.lessons.l10_cot_orchestrator.widgets import last_call_usage
 run = Orchestrator(scripted()).run(COMPOUND)
 last = last_call_usage(run).total_tokens
 print(f"whole run: {run.usage.total_tokens:,} tokens in {run.calls} calls; the last call alone: {last:,}")
-print(f"the seed's way of counting under-reports this run {run.usage.total_tokens / last:.1f}x")
+print(f"counting the last call under-reports this run {run.usage.total_tokens / last:.1f}x")
 print("per iteration:", [u.total_tokens for u in run.usage_per_iteration])
 
 # %% [markdown]
-# **Erratum:** the seed's "Tokens Used" is the last call's count; the cost of the run is the sum, here
-# about five times larger. (Our token counts are for our prompts, counted with tiktoken for the scripted
-# replies; the seed's 1,247 cannot be reproduced, and as a run total it would be too small either way.)
+# `OrchestratorResult.usage` is the sum over every call of the run, corrections included, and
+# `usage_per_iteration` breaks it down. (Token counts of scripted replies are computed with tiktoken.)
 #
 # ## Step 4 · The calculator tool
 #
-# The seed's first extension is a calculator: `return eval(expression)  # Use safe_eval in production`.
-# `eval` runs any Python the model writes, and a model's text can be steered by whatever it read (a
-# document, a web page, a user). One harmless line is enough to see it:
+# ### A common mistake: `eval` as a calculator
+#
+# The shortest calculator is `eval(expression)`. `eval` runs any Python the model writes, and a model's
+# text can be steered by whatever it read (a document, a web page, a user). One harmless line is enough
+# to see it:
 
 # %%
 print(type(eval("__import__('os')")).__name__, "- eval imported a module: os.system is one attribute away")
 
 # %% [markdown]
-# `safe_eval` parses the expression with `ast` and evaluates only a whitelist: numbers, `+ - * / // % **`,
-# parentheses and unary signs. Everything else is refused before anything runs, with a message the model
-# can act on; huge powers are refused before they are computed:
+# The input that turns this into an incident is an expression such as `__import__('os').system('…')`.
+# We do not run it through `eval`. The fix, `safe_eval`, parses the expression with `ast` and evaluates
+# only a whitelist: numbers, `+ - * / // % **`, parentheses and unary signs. Everything else is refused
+# before anything runs, with a message the model can act on; huge powers are refused before they are
+# computed:
 
 # %%
 from course_lib.calculator import CalculatorError
 
-for expression in ["240 * 0.15", "(60 * 2.5 + 80 * 1.5) / (2.5 + 1.5)", "__import__('os').system('ls')",
+EXPLOIT = "__import__('os').system('rm -rf ~')"
+for expression in ["240 * 0.15", "(60 * 2.5 + 80 * 1.5) / (2.5 + 1.5)", EXPLOIT,
                    "(2).real", "x * 2", "9 ** 9 ** 9", "1 / (3 - 3)"]:
     try:
         print(f"{expression:38} = {safe_eval(expression)!r}")
@@ -229,11 +235,16 @@ print(f"numbers in the answer that no tool computed: {shirts.ungrounded}")
 # 15 happens to be right (75 − 60), but nothing checked it. Flagging ungrounded numbers turns "the model
 # said so" into something code can act on: reject, ask again, or ask for a `calculate` step.
 #
+# Handing the arithmetic to a program is also what large models are reported to gain most from (cited,
+# not measured here): **Gao et al., 2023** (*PAL: Program-aided Language Models*, ICML) had Codex write
+# the steps as a program and a Python interpreter compute them, and beat PaLM-540B with chain-of-thought
+# prompting on GSM8K by 15 points of top-1 accuracy.
+#
 # ## Step 5 · Self-correction, retries and the two caps
 #
-# In the compound-interest run, the model's seventh reply came back in the seed's old format. The loop
-# did not crash and did not spend an iteration on it: it sent the reply back with the error, and the
-# model corrected it. This is the message the model got:
+# In the compound-interest run, the model's seventh reply came back in the two-signal format, with no
+# step number. The loop did not crash and did not spend an iteration on it: it sent the reply back with
+# the error, and the model corrected it. This is the message the model got:
 
 # %%
 from course_lib.validators import correction_message
@@ -242,12 +253,17 @@ rejected = run.invalid_outputs[0]
 print(correction_message(rejected.raw, rejected.error))
 
 # %% [markdown]
-# Three things in the seed's loop go wrong here. Its `except Exception` treats *every* error as a format
-# error, so a rate limit (429) makes it tell the model to "fix your output"; it never appends the rejected
-# reply, so the model cannot see what it wrote; and each correction uses up an iteration. Ours keeps the
-# two apart: provider errors that may pass (429, timeouts, 5xx) are retried with exponential backoff and
-# never reach the model, and a request the provider refuses (400) ends the run with `provider_error`.
-# A `FaultyProvider` in front of the replay injects the faults:
+# Three common mistakes in a first loop meet here:
+#
+# - **`except Exception` around the call** treats *every* error as a format error, so a rate limit (429)
+#   makes the loop tell the model to "fix your output".
+# - **Not appending the rejected reply**, so the model cannot see what it wrote.
+# - **Charging an iteration per correction**, a bug: a few bad replies then end the run before the model
+#   has taken its steps, and the iteration cap no longer means "steps". Corrections have their own budget.
+#
+# Ours keeps the two kinds of failure apart: provider errors that may pass (429, timeouts, 5xx) are
+# retried with exponential backoff and never reach the model, and a request the provider refuses (400)
+# ends the run with `provider_error`. A `FaultyProvider` in front of the replay injects the faults:
 
 # %%
 from course_lib.providers.faulty import FaultyProvider
@@ -266,8 +282,9 @@ print(solve_report(Orchestrator(refused, sleep=waits.append), "What is 15% of 24
 # %% [markdown]
 # The loop has two caps, for two different failures. `max_corrections` (per step, default 2) stops a model
 # that cannot produce a valid step: status `invalid_output`. `max_iterations` (default 10) stops a model
-# that produces valid steps but never concludes: status `max_iterations`. This scripted run needs seven
-# steps (its first guess is the classic wrong one); with a cap of five it ends without an answer:
+# that produces valid steps but never concludes: status `max_iterations`. An iteration is one accepted
+# step, however many corrections it took. This scripted run needs seven steps (its first guess is the
+# classic wrong one); with a cap of five it ends without an answer:
 
 # %%
 BAT = "A bat and a ball cost $1.10 in total. The bat costs $1.00 more than the ball. How much does the ball cost?"
@@ -277,38 +294,30 @@ for cap in (5, 7):
 
 # %% [markdown]
 # A cap is a budget: too low and answerable problems fail, too high and a stuck model burns tokens. The
-# status tells the caller which happened, instead of the seed's `raise Exception`.
+# status tells the caller which happened, where a bare `raise Exception` would throw that away.
 #
 # ## A real small model in the loop (recorded)
 #
 # Now the same orchestrator, same prompts, on **SmolLM2-135M-Instruct** served locally by llama.cpp, with
-# JSON mode on and at most 200 tokens per reply. Every call was recorded and is replayed here call for call.
-# The seed's four problems, greedily (temperature 0):
+# JSON mode on and at most 200 tokens per reply. Every call was recorded and is replayed here call for
+# call. Four problems, greedily (temperature 0):
 
 # %%
-SMALL = {**DEFAULT_PARAMS, "max_tokens": 200}
-PROBLEMS = ["What is 15% of 240?", SHIRTS, COMPOUND,
-            "If a train travels 60 mph for 2.5 hours, then 80 mph for 1.5 hours, what's the average speed?"]
-
-
-def small_run(problem, params=SMALL, max_corrections=2, max_iterations=10):
-    small = get_provider(recordings=RECORDINGS, model="SmolLM2-135M-Instruct")
-    loop = Orchestrator(small, params=params, max_corrections=max_corrections, max_iterations=max_iterations)
-    return loop.run(problem)
-
+from course_lib.lessons.l10_cot_orchestrator.native import PROBLEMS
+from course_lib.lessons.l10_cot_orchestrator.small_model import SMALL_PARAMS, small_run
 
 small_runs = [small_run(p) for p in PROBLEMS]
 for problem, r in zip(PROBLEMS, small_runs):
     print(f"{r.status:15} steps accepted: {len(r.steps)}, calls: {r.calls}, tokens: {r.usage.total_tokens:,}  {problem[:45]}")
 
 # %% [markdown]
-# What it wrote, and why each reply was rejected (the first attempt per problem):
+# What it wrote (recorded), and why each reply was rejected (the first attempt per problem):
 
 # %%
 for problem, r in zip(PROBLEMS, small_runs):
     attempt = r.invalid_outputs[0]
     why = " ".join(attempt.error.replace("the JSON does not match ReasoningStep:", "").split())
-    print(f"{problem[:40]}\n  reply: {' '.join(attempt.raw.split())[:150]}\n  why:   {why[:150]}")
+    print(f"{problem[:40]}\n  reply [recorded]: {' '.join(attempt.raw.split())[:140]}\n  why:   {why[:150]}")
 
 # %% [markdown]
 # Did the corrections help? Compare the three attempts of each run:
@@ -326,52 +335,139 @@ for problem, r in zip(PROBLEMS, small_runs):
 #   arithmetic goes into `thought`; the `expression` holds a sentence, a dollar amount, or an equation
 #   with a made-up result ("4 * (3/2) = 9.75").
 # - **The corrections do not help.** Shown its reply and the exact error, it sends back the same reply
-#   (15% of 240, compound interest) or changes one word ("2 pack" to "2-pack", `calculate` to `analyze`)
-#   and keeps the mistake the error named.
+#   or changes one word (`calculate` to `analyze`) and keeps the mistake the error named.
 # - **The loop contains it.** Each run ends after three calls (the reply and two corrections) with
 #   status `invalid_output`, at a bounded cost (the tokens above), with nothing computed from a bad
-#   expression and no invented answer. None reaches `max_iterations`: the per-step correction cap stops
-#   a model that cannot follow the format long before the iteration cap would.
+#   expression and no invented answer.
 #
 # At temperature 0 decoding is deterministic, so a nearly identical prompt gets a nearly identical reply.
 # Would sampling give the model a way out? One recorded run at temperature 0.8, with four corrections
 # allowed:
 
 # %%
-sampled = small_run(PROBLEMS[0], params={**SMALL, "temperature": 0.8}, max_corrections=4)
+sampled = small_run(PROBLEMS[0], params={**SMALL_PARAMS, "temperature": 0.8}, max_corrections=4)
 print(f"status {sampled.status}, calls {sampled.calls}, tokens {sampled.usage.total_tokens:,}")
 for attempt in sampled.invalid_outputs:
-    print(" ", " ".join(attempt.raw.split())[:110])
+    print("  [recorded]", " ".join(attempt.raw.split())[:100])
 
 # %% [markdown]
-# A different mistake (`thought` is a number, not text), and then the same reply five times: sampling gave
-# the model no way out either, and the extra corrections only added calls and tokens. Self-correction works
-# when the model can act on the error, which is a property of the model; the loop's job is to make the
-# attempts few, visible and paid for. The scripted runs above show what the same loop does with a model
-# that can.
+# A different mistake (`thought` is a number, and there is no expression), sent five times over: sampling
+# gave the model no way out either, and the extra corrections only added calls and tokens.
+#
+# ## The same loop on constrained steps and native tool calls
+#
+# The JSON protocol asks the model to *write* a valid step. Two protocols take part of that job away:
+#
+# - **Schema-constrained steps** (`protocol="schema"`): each call carries the step's JSON schema in
+#   `response_format`, and a server that enforces schemas (llama.cpp with a grammar, OpenAI's structured
+#   outputs) can only produce text that matches it.
+# - **Native tool calls** (`protocol="tools"`): the calculator is a `tools` entry, the model calls it
+#   through `tool_calls`, the result goes back in a `tool` message, and a reply in plain text is the
+#   final answer (lesson 06 shows the round trip message by message). SmolLM2's chat template has no
+#   tool-call format, so the first call names the calculator in `tool_choice`.
+#
+# Everything else is the loop you have just built: the same calculator, the same iteration bound, the
+# same self-correction (a tool call whose arguments fail validation is answered with the error). The
+# settings of the recorded runs, and the schema the constrained protocol sends for step 1:
+
+# %%
+from course_lib.lessons.l10_cot_orchestrator.native import native_orchestrator
+
+local = get_provider(recordings=RECORDINGS, model="SmolLM2-135M-Instruct")
+loops = {protocol: native_orchestrator(local, protocol) for protocol in ("schema", "tools")}
+for protocol, loop in loops.items():
+    extra = sorted(k for k in loop.params_for(1, 1) if k not in ("temperature", "max_tokens"))
+    print(f"{protocol:6} max_iterations={loop.max_iterations}, max_corrections={loop.max_corrections}, "
+          f"tools={list(loop.tools)}, extra request fields: {extra}")
+print(json.dumps(loops["schema"].params_for(1, 1)["response_format"])[:300], "…")
+
+# %% [markdown]
+# All three protocols on the same four problems, replayed from the recordings of the real model. A reply
+# is *valid* when the loop accepted it (a step that matches the schema, a tool call whose arguments
+# validate); a problem is *finished* when the run ended with an answer; an answer is *right* when it
+# holds the right number (computed by code, never asked of a model):
+
+# %%
+from course_lib.lessons.l10_cot_orchestrator.native import EXPECTED, measure, tally
+
+json_tally = tally("json", small_runs)
+schema_tally, schema_runs = measure("schema")
+tools_tally, tools_runs = measure("tools")
+tallies = [json_tally, schema_tally, tools_tally]
+for t in tallies:
+    print(t)
+
+# %%
+import matplotlib.pyplot as plt
+
+from course_lib.lessons.l10_cot_orchestrator.plots import plot_protocol_tallies
+
+plot_protocol_tallies(tallies, title="SmolLM2-135M, four problems, the same loop on three protocols (recorded)")
+plt.show()
+
+# %% [markdown]
+# What the constrained runs did, step by step (every reply recorded). The first problem shows it best:
+
+# %%
+for r in schema_runs[:2]:
+    print(f"{r.problem}  (right answer: {EXPECTED[r.problem]:g}) -> {r.status}")
+    for record in r.steps:
+        value = record.tool_error or f"{record.value:g}"
+        print(f"   step {record.step.step} {record.step.step_type:9} {record.step.expression!s:14} = {value:<10} "
+              f"thought: {record.step.thought[:44]!r}")
+
+# %% [markdown]
+# And the native tool-call runs. The arguments of a forced call are constrained to the tool's schema,
+# whose pattern admits digits, operators and parentheses; it cannot express "a complete expression", so
+# the calculator's own check (in `CalculatorArgs`) refuses what the grammar let through:
+
+# %%
+for r in tools_runs:
+    print(f"{r.problem[:44]:44} {r.status:14} answer: {r.answer!r}")
+    for s in r.steps:
+        if s.step.expression:
+            print(f"{'':6}tool call accepted: {s.step.expression} = {s.value:g}")
+    for a in r.invalid_outputs[:1]:
+        print(f"{'':6}refused, {len(r.invalid_outputs)} times: {a.error.splitlines()[-1].strip('- ')[:90]}")
+
+# %% [markdown]
+# Constrained decoding did its job where it applies: every reply of the schema runs was a valid step,
+# where the JSON protocol produced none. It did not make the steps *correct*. In the first problem the
+# model computes `240 * 0.15 = 36` at step 1, then writes "360" in its thought, computes unrelated
+# products and never chooses `final_answer`, so the iteration cap ends every run. On native tool calls
+# the model finished one problem, the train, with a valid call to a meaningless expression and the wrong
+# answer (871.46 mph; the right one is 67.5); its other three calls were refused by the calculator's
+# check and repeated unchanged when the error came back. A grammar can force the shape of a reply; only
+# the model chooses what goes in it. Valid is a property of the format, correct is a property of the
+# model, and both protocols kept the loop's guarantees: every run ended with a status, within its caps.
+#
+# What larger models are reported to do (cited, not measured here): OpenAI reported in 2024 (*Introducing
+# Structured Outputs in the API*) that `gpt-4o-2024-08-06` with schema-constrained decoding scored 100 %
+# on its evaluation of complex JSON-schema following, against under 40 % for `gpt-4-0613` without it:
+# again a figure about validity. To see the finished and right counts on a bigger model, run this
+# notebook with `COURSE_PROVIDER=openai` (and `OPENAI_API_KEY`), or with
+# `COURSE_PROVIDER=openai-compatible COURSE_BASE_URL=… COURSE_MODEL=…`, or serve a larger GGUF file
+# locally with `course serve-local --model PATH.gguf` and `COURSE_PROVIDER=local`.
 
 # %% [markdown]
 # ## Step 6 · Memory summarisation
 #
 # Each call re-sends the whole history, so the prompt grows with every step (the bars in the plot below).
-# The seed's second extension summarises once the history passes ten messages:
 #
-# ```python
-# summary = llm("Summarize these steps: " + str(messages[1:6]))
-# messages = [messages[0], {"role": "system", "content": summary}] + messages[6:]
-# ```
+# ### A common mistake: summarising a fixed slice
 #
-# Look at what `messages[1:6]` holds in our compound-interest history:
+# A common first version summarises a fixed slice once the history passes ten messages, say
+# `messages[1:6]`, and inserts the summary as a second system message. Look at what that slice holds in
+# our compound-interest history:
 
 # %%
 for i, m in enumerate(run.messages[1:6], start=1):
     print(f"messages[{i}] {m['role']:9} {m['content'][:70]!r}")
 
 # %% [markdown]
-# **Erratum:** the slice starts with the **problem statement**, so the seed paraphrases the question
-# itself away (the exact "5% … monthly … 2 years" becomes whatever the summary says); it then inserts a
-# second system message mid-conversation, which some APIs and chat templates refuse; and once past ten
-# messages it summarises again, summaries of summaries, on later iterations.
+# The slice starts with the **problem statement**, so the exact question ("5% … monthly … 2 years") is
+# paraphrased away; a second system message mid-conversation is refused by some APIs and chat templates;
+# and once past ten messages it summarises again, summaries of summaries, on later iterations.
 #
 # `StepSummaryCompactor` is a `compact` hook for the orchestrator: before each call it keeps the system
 # prompt, the problem and the last `keep_last` steps verbatim, and replaces older steps with one-line
@@ -413,12 +509,10 @@ print(f"no summaries: {prompt_tokens_per_iteration(run.messages)}")
 # ## Steps and tokens per iteration
 #
 # Left: the tokens of each iteration (the seventh holds two calls, the rejected reply and its correction)
-# and the run's running total, against the only number the seed reports. Right: prompt tokens per
-# iteration with the full history and with the summarisation hook.
+# and the run's running total, against the last call alone. Right: prompt tokens per iteration with the
+# full history and with the summarisation hook.
 
 # %%
-import matplotlib.pyplot as plt
-
 from course_lib.lessons.l10_cot_orchestrator.plots import plot_run_tokens
 
 plot_run_tokens(run, {"full history": run, "summarised, last 2 kept": short}, title="Compound interest, scripted")
@@ -441,19 +535,17 @@ kinds = [e.kind for e in events]
 print(f"then {len(kinds)} more events: {', '.join(kinds)}; requests: {len(provider.transport.requests)}")
 
 # %% [markdown]
-# **Erratum:** the seed's streaming extension iterates a synchronous `client.chat.completions.create(...,
-# stream=True)` with `async for`, which raises `TypeError` (a sync stream is not an async iterator), and it
-# would yield raw token chunks, not steps. Stream *steps* from the loop, as here; to also show the text of a
-# step while it is being written, stream the call itself and cut it into complete lines (lesson 04's
-# `iter_steps`). The CLI below prints each step from these events.
+# Stream *steps* from the loop, as here; to also show the text of a step while it is being written,
+# stream the call itself and cut it into complete lines (lesson 04's `iter_steps`). The CLI below prints
+# each step from these events.
 #
 # ## The `cot-orchestrator` command
 #
-# The same loop, as the seed's command-line tool. It uses the configured provider (replay by default, so
-# the recorded problems work offline), prints each step, the answer, the iterations and the tokens of the
-# whole run, and exits 0 only with an answer. Its replay answers come from its own **scripted** recording,
-# a shorter run of the seed's problem (the whole formula in one calculate step, and one reply that needs a
-# correction):
+# The same loop as a command-line tool. It uses the configured provider (replay by default, so the
+# recorded problems work offline), prints each step, the answer, the iterations and the tokens of the
+# whole run, and exits 0 only with an answer. Its replay answers come from its own **scripted**
+# recording, a shorter run of the compound-interest problem (the whole formula in one calculate step,
+# and one reply that needs a correction):
 
 # %%
 import os
@@ -467,10 +559,12 @@ print(done.stdout)
 print("exit code:", done.returncode)
 
 # %% [markdown]
-# `--json` prints the whole result for other programs, with the same fields as `OrchestratorResult`. The
-# command is a plain function too, `main(argv)`, which returns the exit code; called here in the notebook's
-# own process. (Asked a problem that has no recording, the replay provider exits with code 2 and lists the
-# problems it can solve; set `COURSE_PROVIDER` to ask a real model instead.)
+# `--tools` runs it on native tool calls and `--constrained` on schema-constrained steps (`--force-tool`
+# names the calculator on the first call, for models such as SmolLM2 that cannot call tools on their
+# own); on replay their answers are **scripted** too. `--json` prints the whole result for other
+# programs. The command is a plain function, `main(argv)`, which returns the exit code; called here in the
+# notebook's own process. (Asked a problem that has no recording, the replay provider exits with code 2
+# and lists the problems it can solve; set `COURSE_PROVIDER` to ask a real model instead.)
 
 # %%
 import contextlib
@@ -478,19 +572,19 @@ import io
 
 from course_lib.cli.cot import main
 
-with contextlib.redirect_stdout(io.StringIO()) as captured:
-    code = main(["--json", "What is 15% of 240?"])
-as_json = json.loads(captured.getvalue())
-print("exit code:", code)
-print({k: as_json[k] for k in ("status", "answer", "iterations", "calls", "tokens_used")})
-print("usage per iteration:", [u["prompt_tokens"] + u["completion_tokens"] for u in as_json["usage_per_iteration"]])
+for flags in ([], ["--tools"], ["--constrained"]):
+    with contextlib.redirect_stdout(io.StringIO()) as captured:
+        code = main(["--json", *flags, "What is 15% of 240?"])
+    as_json = json.loads(captured.getvalue())
+    shown = {k: as_json[k] for k in ("status", "answer", "iterations", "calls", "tokens_used")}
+    print(f"{' '.join(flags) or '(JSON steps)':14} [scripted replay] exit {code}: {shown}")
 
 # %% [markdown]
 # ## Pick a problem
 #
 # The picker runs any recorded problem, scripted or SmolLM2, with your caps. Try the bat-and-ball problem
 # with `max iterations` from 4 to 8 (no answer until 7, and the tokens it costs); the compound interest
-# with `max iterations` at 7 or more and `max corrections` at 0 (the seed-format reply then ends the run);
+# with `max iterations` at 7 or more and `max corrections` at 0 (the two-signal reply then ends the run);
 # and any SmolLM2 run with more or fewer corrections (more attempts, more tokens, no more answers).
 
 # %%
@@ -500,7 +594,7 @@ PICKS = {
     "3 shirts, 20% off (scripted)": (SHIRTS, "gpt-4o", None),
     "train average speed (scripted)": (PROBLEMS[3], "gpt-4o", None),
     "bat and ball (scripted)": (BAT, "gpt-4o", None),
-    **{f"{p[:28]}… (SmolLM2, recorded)": (p, "SmolLM2-135M-Instruct", SMALL) for p in PROBLEMS},
+    **{f"{p[:28]}… (SmolLM2, recorded)": (p, "SmolLM2-135M-Instruct", SMALL_PARAMS) for p in PROBLEMS},
 }
 
 
@@ -536,18 +630,34 @@ print(run_pick(list(PICKS)[5], 10, 0))
 # - **Budgets.** Put lesson 08's budget breaker in front of the provider, so a runaway loop stops on cost,
 #   not only on iterations.
 #
+# ## What backs each claim
+#
+# Every claim this lesson makes, and whether it was measured here on the real small model, cited from
+# published work, or illustrated with scripted replies:
+
+# %%
+from course_lib.lessons._evidence import evidence_box
+from course_lib.lessons.l10_cot_orchestrator.evidence import CLAIMS
+
+evidence_box(CLAIMS)
+
+# %% [markdown]
 # ## Summary
 #
 # - An agent is a loop around a validated step: schema, one call, the loop, tools, correction, memory,
 #   streaming. Each piece is small; the value is in their contracts.
 # - Validate across fields and tell the model exactly what was wrong; correct a bounded number of times
-#   per step, and never spend the model's corrections on provider errors: retry those with backoff.
+#   per step without charging iterations for it, and never spend the model's corrections on provider
+#   errors: retry those with backoff.
 # - Arithmetic belongs to a calculator that cannot run code (`ast`, a whitelist), never to `eval` and never
-#   to the model: the seed's own answer was four cents off. Flag numbers in the answer that no tool computed.
+#   to the model. Flag numbers in the answer that no tool computed.
 # - Two caps, two statuses: `invalid_output` for a model that cannot follow the format, `max_iterations` for
-#   one that never concludes. A real 135M model never produced one valid step here, and its corrections
-#   repeated its mistakes; the loop stopped each run after three calls.
-# - Count the whole run's tokens; the last call alone under-reports a seven-step run about five times.
+#   one that never concludes.
+# - On the real 135M model, four problems: the JSON protocol produced 0 valid replies of 12 and finished
+#   none; schema-constrained steps made 20 of 20 replies valid and still finished none; native tool calls
+#   finished 1 with a wrong answer. Right answers: 0 of 4 on every protocol. Constrained decoding fixes
+#   *valid*, not *correct*.
+# - Count the whole run's tokens; the last call alone under-reports a seven-step run several times over.
 # - Summarise old steps without touching the problem statement, once per step, inside the user turn.
 #
 # **Exercise:** `exercises/10_cot_orchestrator.ipynb`: the step schema with its cross-field rules, a safe
