@@ -173,7 +173,7 @@ def main() -> None:
     result = Orchestrator(provider, max_iterations=10).run(TRAIN)
     assert result.status == "answered" and result.answer == "67.5 mph" and not provider.remaining, result
     keep(
-        provider, TRAIN_STEPS, "Scripted math agent (seed §6): eight steps, one refused expression corrected."
+        provider, TRAIN_STEPS, "Scripted math agent: eight steps, one refused expression corrected."
     )
 
     provider = ScriptedProvider(PENS_STEPS)
@@ -190,7 +190,7 @@ def main() -> None:
         params={"temperature": 0.0},
         model=MODEL,
         responses=[SINGLE_SHOT],
-        note="Scripted single-shot answer that averages the two speeds (the seed's failure).",
+        note="Scripted single-shot answer that averages the two speeds (a classic mistake).",
     )
 
     pr = synthetic_pr()

@@ -1,8 +1,8 @@
 """Scripted recordings of lesson 10 (labelled ``scripted``: written by the course, not by a model).
 
-They show what the seed says a large model does with the orchestrator's prompts: the seed's own
-seven-step compound-interest run (with one reply in the seed's old step format, which our schema
-rejects and the loop corrects), the seed's short problems, an answer with a number no tool
+They show what a capable model does with the orchestrator's prompts: a seven-step compound-interest
+run (with one reply in a two-signal step format without a step number, which our schema rejects and
+the loop corrects), short problems, an answer with a number no tool
 computed, and a problem that needs more iterations than a tight cap allows. To make the recorded
 requests exactly what the loop sends, the orchestrator itself runs against a scripted provider
 (with and without the memory-summarisation hook) and every request is stored with its reply.
@@ -37,8 +37,8 @@ POWER = format_number(safe_eval(f"{FACTOR} ** 24"))  # ... and after step 4
 #: problem -> (what it shows, the scripted replies in order, the status the full run must end with)
 SCRIPTS: dict[str, tuple[str, list[str], str]] = {
     COMPOUND: (
-        "the seed's seven steps, the calculator replacing the model's rounded arithmetic, one "
-        "reply in the seed's old format corrected",
+        "seven steps, the calculator replacing the model's rounded arithmetic, one "
+        "reply in a two-signal format without a step number corrected",
         [
             step(
                 1,
@@ -75,7 +75,7 @@ SCRIPTS: dict[str, tuple[str, list[str], str]] = {
                 expression="1000 * (1 + 0.05 * 2)",
                 result="1100",
             ),
-            # The seed's own step format: no step number, the answer in "result". Rejected, then fixed.
+            # A two-signal step format: no step number, the answer in "result". Rejected, then fixed.
             json.dumps(
                 {
                     "step_type": "final_answer",
