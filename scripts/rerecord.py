@@ -18,7 +18,6 @@ carries on. A script that fails is reported and retried on the next start; the o
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -28,6 +27,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from course_lib.providers.local import engine_provenance, file_sha256
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_STATE = ROOT / "build" / "rerecord-state.json"
@@ -82,25 +83,6 @@ def discover(root: Path = ROOT, patterns: Sequence[str] = PATTERNS) -> list[Targ
             takes_write = '"--write"' in script.read_text(encoding="utf-8")
             targets.append(Target(script, lesson, ("--write",) if takes_write else (), root))
     return targets
-
-
-def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
-    """The sha256 of a file, read in chunks (the 98 MB model file takes a fraction of a second)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def engine_provenance() -> dict[str, str]:
-    """The llama-cpp-python version and the local model file's sha256, as recording environment variables."""
-    from importlib.metadata import version
-
-    from course_lib.providers.local import model_path
-    from course_lib.providers.replay.recorder import ENGINE_ENV, MODEL_HASH_ENV
-
-    return {ENGINE_ENV: version("llama-cpp-python"), MODEL_HASH_ENV: file_sha256(model_path())}
 
 
 # --------------------------------------------------------------------------- the state of a run

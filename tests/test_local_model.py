@@ -171,9 +171,15 @@ def test_record_then_replay_gives_the_live_answers(local_server, tmp_path):
     lines = [json.loads(line) for line in text.splitlines()]
     assert len(lines) == 5
     assert sorted(len(e["samples"]) for e in lines) == [1, 1, 1, 1, 3]
+    from importlib.metadata import version
+
+    from course_lib.providers.local import file_sha256, model_path
+
+    engine, model_hash = version("llama-cpp-python"), file_sha256(model_path())
     for entry in lines:
         prov = entry["provenance"]
         assert prov["source"] == "recorded"
+        assert (prov["llama_cpp_python"], prov["model_sha256"]) == (engine, model_hash)
         assert "llama-cpp-python" in prov["server"] and "SmolLM2" in prov["server"]
         assert prov["date"] == date.today().isoformat()
         assert "headers" not in entry["request"]

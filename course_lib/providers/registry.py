@@ -169,7 +169,7 @@ def _recording_provider(
     import openai
 
     from .openai_adapter import OpenAIProvider
-    from .replay.recorder import RecordingTransport
+    from .replay.recorder import ENGINE_ENV, MODEL_HASH_ENV, RecordingTransport
     from .replay.recordings import RecordingStore
     from .replay.transport import ReplayTransport
 
@@ -179,18 +179,23 @@ def _recording_provider(
     api_key = (e.get(kind.key_env) if kind.key_env else None) or kind.name
     base_url = config["base_url"]
     replay = ReplayTransport(store.path) if store.path.exists() else None
-    if upstream == "local":  # rewritten for llama-cpp-python below the recorder: entries key on the lesson's request
+    if (
+        upstream == "local"
+    ):  # rewritten for llama-cpp-python below the recorder: entries key on the lesson's request
         from .local_transport import LocalDialectTransport
 
         wire: httpx2.BaseTransport = LocalDialectTransport(httpx2.HTTPTransport())
     else:
         wire = httpx2.HTTPTransport()
+    engine = _engine(e) if upstream == "local" else {}
     recorder = RecordingTransport(
         store,
         wire,
         server=e.get("COURSE_RECORD_SERVER") or _server_label(upstream),
         replay_scripted=replay.handle if replay else None,
         model_label=kind.default_model if upstream == "local" else None,
+        llama_cpp_python=engine.get(ENGINE_ENV),
+        model_sha256=engine.get(MODEL_HASH_ENV),
     )
     client = openai.OpenAI(
         api_key=api_key,
@@ -201,6 +206,19 @@ def _recording_provider(
     provider = OpenAIProvider(client, model=config["model"], name=f"record:{upstream}", **kwargs)
     provider.recorder = recorder  # type: ignore[attr-defined]
     return provider
+
+
+def _engine(e: Mapping[str, str]) -> dict[str, str]:
+    """The engine version and model hash to store with local recordings: from the environment, else measured."""
+    from .local import engine_provenance
+    from .replay.recorder import ENGINE_ENV, MODEL_HASH_ENV
+
+    if e.get(ENGINE_ENV) and e.get(MODEL_HASH_ENV):
+        return {ENGINE_ENV: e[ENGINE_ENV], MODEL_HASH_ENV: e[MODEL_HASH_ENV]}
+    try:
+        return engine_provenance()
+    except Exception:  # the local extra is missing: nothing to stamp (and no server to record from)
+        return {}
 
 
 def _server_label(upstream: str) -> str:
