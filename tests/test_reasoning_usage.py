@@ -53,3 +53,23 @@ def test_the_cost_of_a_reasoned_answer_bills_its_reasoning_once(provider):
     assert c.visible_completion_tokens == 8
     assert c.total == pytest.approx((16 * 0.15 + 200 * 0.6) / 1e6)
     assert c.reasoning_cost == pytest.approx(192 * 0.6 / 1e6)
+
+
+def test_a_recording_keeps_reasoning_and_cached_token_details():
+    from course_lib.providers.replay.recorder import sample_from_body
+
+    usage = {
+        "prompt_tokens": 40,
+        "completion_tokens": 300,
+        "total_tokens": 340,
+        "prompt_tokens_details": {"cached_tokens": 32},
+        "completion_tokens_details": {"reasoning_tokens": 256},
+    }
+    body = {
+        "model": "m",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "42"}, "finish_reason": "stop"}],
+        "usage": usage,
+    }
+    sample, computed = sample_from_body("chat.completions", body, {"messages": []})
+    assert not computed
+    assert sample["usage"] == usage

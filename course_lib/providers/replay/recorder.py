@@ -54,6 +54,16 @@ class SecretInRequestError(SecretInRecordingError, openai.OpenAIError):
     """A request to be recorded holds something shaped like a credential; it was not sent."""
 
 
+#: Usage fields a recording keeps: the counts, cached prompt tokens and hidden reasoning tokens.
+_USAGE_FIELDS = (
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "prompt_tokens_details",
+    "completion_tokens_details",
+)
+
+
 def sample_from_body(
     endpoint: str, body: dict[str, Any], request: dict[str, Any]
 ) -> tuple[dict[str, Any], bool]:
@@ -97,7 +107,7 @@ def sample_from_body(
     usage = body.get("usage")
     computed = not usage
     sample["usage"] = (
-        {k: usage[k] for k in ("prompt_tokens", "completion_tokens", "total_tokens") if k in usage}
+        {k: usage[k] for k in _USAGE_FIELDS if usage.get(k) is not None}
         if usage
         else computed_usage(sample, model=body.get("model", ""), messages=request.get("messages", []))
     )
