@@ -36,7 +36,7 @@ __all__ = [
     "run",
     "run_notebook",
     "run_target",
-    "seed_scratch",
+    "prefill_scratch",
 ]
 
 
@@ -65,7 +65,7 @@ class RecordSummary:
         )
 
 
-def seed_scratch(target: RecordingStore, scratch: Path) -> None:
+def prefill_scratch(target: RecordingStore, scratch: Path) -> None:
     """Copy the target's scripted entries into a scratch file, where the recorder replays them (lesson 00)."""
     store = RecordingStore(scratch)
     for entry in target.entries.values():
@@ -159,7 +159,7 @@ def _record_runs(
     with tempfile.TemporaryDirectory(prefix="course-record-") as tmp:
         for i in range(samples):
             scratch = Path(tmp) / f"run{i}.jsonl"
-            seed_scratch(target, scratch)
+            prefill_scratch(target, scratch)
             run_env = {
                 **os.environ,
                 **(env or {}),
