@@ -30,13 +30,13 @@ __all__ = [
     "RecordSummary",
     "check_destination",
     "merge_run",
+    "prefill_scratch",
     "record_target",
     "record_with",
     "register",
     "run",
     "run_notebook",
     "run_target",
-    "prefill_scratch",
 ]
 
 
