@@ -115,7 +115,7 @@ def test_pending_lists_oldest_first_and_filters(dlq, clock):
 
 
 def test_ageing_counts_whole_days(dlq, clock):
-    """The seed's ``(now - t).seconds`` says an item a day and 5 minutes old is 5 minutes old."""
+    """The common mistake ``(now - t).seconds`` says an item a day and 5 minutes old is 5 minutes old."""
     dlq.add("old", {}, reason="r")
     clock.now = T0 + 86_400 + 300
     dlq.add("new", {}, reason="r")

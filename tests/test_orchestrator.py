@@ -118,7 +118,7 @@ def test_solves_the_lesson_problem_with_the_calculator_and_sums_tokens():
     assert [r.step.step_type for r in result.steps] == ["analyze", "calculate", "final_answer"]
     assert result.steps[1].value == COMPOUND
     assert result.ungrounded == []
-    # Total usage is the sum over the run (the seed reported only the last call's tokens).
+    # Total usage is the sum over the run (a common mistake reports only the last call's tokens).
     assert result.usage == Usage(prompt_tokens=1200, completion_tokens=95)
     assert result.tokens_used == 1295
     assert [u.total_tokens for u in result.usage_per_iteration] == [330, 440, 525]

@@ -160,7 +160,7 @@ CONVO = [
 
 
 def test_llama3_has_two_newlines_after_headers_and_none_after_eot() -> None:
-    # The seed's §2 prompt has one newline after each header and one after <|eot_id|>: both wrong.
+    # A common hand-written prompt has one newline after each header and one after <|eot_id|>: both wrong.
     assert render_llama3(CONVO) == (
         "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nYou are a JSON parser.<|eot_id|>"
         "<|start_header_id|>user<|end_header_id|>\n\nExtract: John Smith<|eot_id|>"

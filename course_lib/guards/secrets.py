@@ -21,9 +21,9 @@ family                    shape
 ========================  ==================================================================
 
 **The course's own fake secrets.** The security lesson needs key-shaped examples. Each one carries the
-marker :data:`FAKE_SECRET_MARKER` (``FAKE-COURSE-SECRET``) inside the same token, e.g.
-``sk-FAKE-COURSE-SECRET-0000000000000000``; a match whose token holds the marker is allowed. Nothing
-else key-shaped is recorded.
+marker :data:`FAKE_SECRET_MARKER` (``FAKE-COURSE-SECRET``) inside the same token, e.g. ``sk-`` followed
+by the marker and sixteen zeros; a match whose token holds the marker is allowed. Nothing else
+key-shaped is recorded.
 """
 
 from __future__ import annotations

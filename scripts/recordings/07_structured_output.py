@@ -1,6 +1,6 @@
 """Scripted recordings of lesson 07: a large model's answers in the support-email ETL (labelled ``scripted``).
 
-The answers are written by the course to show what the seed describes a large model doing: most
+The answers are written by the course to show what a large model typically does: most
 emails validate at once, some need one correction (a number where a string was asked for, a relative
 date counted forwards, an issue type outside the list), and one cannot be fixed by any model because
 the email has no order number. The requests are exactly those the pipeline sends: the script runs

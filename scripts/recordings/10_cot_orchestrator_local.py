@@ -1,4 +1,4 @@
-"""Real runs of lesson 10 from SmolLM2-135M-Instruct: the orchestrator's own prompts on the seed's problems.
+"""Real runs of lesson 10 from SmolLM2-135M-Instruct: the orchestrator's own prompts on the lesson's problems.
 
 COURSE_PROVIDER=record COURSE_RECORD_UPSTREAM=local COURSE_RECORD_TO=10_cot_orchestrator \
     python scripts/recordings/10_cot_orchestrator_local.py
