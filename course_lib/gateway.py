@@ -8,6 +8,12 @@
           MeteredProvider(gateway.upstream, label=tier)   what the vendors did
             FailoverProvider(vendors of the tier)    vendors in priority order; 429/5xx/timeout → next
 
+With a ``redactor`` (:class:`~course_lib.redaction.Redactor`, lesson 12) a ``Redacting`` layer sits just
+below the team's meter: e-mail addresses, phone, card and IBAN numbers and API keys become placeholders
+before the cache, the quota or any vendor sees the prompt, and the answer gets the values back. With an
+``audit`` log (:class:`~course_lib.audit.AuditLog`) that layer appends one record per request: team,
+model, tokens, cost and redaction counts, never a value.
+
 A cache hit costs no quota and reaches no vendor. The cache is shared by all teams; its key is the whole
 request (model, messages, parameters), so two teams share an entry only when they sent the very same
 request. Teams ask for a tier by name ("fast", "smart"), never for a vendor, so the platform team can
@@ -46,10 +52,11 @@ __all__ = [
 
 
 class Gateway:
-    """Cache → per-team quota → tier → vendor failover, metered at the edge and upstream (lesson 09).
+    """Cache → per-team quota → tier → vendor failover, metered at the edge and upstream (lessons 09 and 12).
 
     ``tiers`` maps a tier name to its vendors in priority order (a list, a ``{label: provider}``
-    mapping, or one provider). ``tier_models`` names the price-table model that prices a tier's calls
+    mapping, or one provider). ``redactor``, ``audit`` and ``restore`` add the redaction and audit layer
+    (see the module). ``tier_models`` names the price-table model that prices a tier's calls
     and keys its cache entries (default: the first vendor's model). ``clock`` (seconds) drives the
     quotas, the metrics and failover's circuit breakers; ``sleep`` is what retries wait with.
     """
@@ -68,6 +75,9 @@ class Gateway:
         prices: PriceTable | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Any] = time.sleep,
+        redactor: Any = None,
+        audit: Any = None,
+        restore: bool = True,
     ) -> None:
         if not tiers:
             raise ValueError("a gateway needs at least one tier, e.g. {'fast': [vendor_a, vendor_b]}")
@@ -79,6 +89,10 @@ class Gateway:
         if self.default_tier not in tiers:
             raise ValueError(f"default_tier {self.default_tier!r} is not one of the tiers {list(tiers)}")
         self._clock = clock
+        self.redactor = redactor
+        self.audit = audit
+        self.restore = restore
+        self._prices = prices
         self.failover: dict[str, FailoverProvider] = {}
         self._guarded: dict[str, GuardedProvider] = {}
         for name, vendors in tiers.items():
@@ -116,8 +130,15 @@ class Gateway:
         key = (tenant, tier)
         if key not in self._clients:
             guarded = self._guarded[tier].as_user(user=tenant, tenant=tenant)
-            cached = CachedProvider(guarded, self.cache)
-            self._clients[key] = MeteredProvider(cached, self.metrics, label=tenant, clock=self._clock)
+            inner: BaseProvider = CachedProvider(guarded, self.cache)
+            if self.redactor is not None or self.audit is not None:
+                from .redaction import Redacting, Redactor
+
+                redactor = self.redactor if self.redactor is not None else Redactor(kinds=())
+                inner = Redacting(
+                    inner, redactor, audit=self.audit, who=tenant, restore=self.restore, prices=self._prices
+                )
+            self._clients[key] = MeteredProvider(inner, self.metrics, label=tenant, clock=self._clock)
         return self._clients[key]
 
     def complete(
