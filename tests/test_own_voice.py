@@ -25,17 +25,17 @@ _RANDOM_CONTEXT = (
     r"(?!\s+(?:argument|parameter|value|number|keyword|for\s+the|of\s+the\s+(?:rng|random|generator)))"
 )
 PROSE_PATTERNS: dict[str, re.Pattern[str]] = {
-    "the/its/our/this seed": re.compile(
+    "the/its/our/this + seed": re.compile(
         rf"\b(?:the|its|our|this|that)\s+seed\b(?!['’])(?!s\b){_RANDOM_CONTEXT}", re.I
     ),
-    "seed's": re.compile(r"\bseeds?['’]s?(?=\s|$|[.,;:)])", re.I),
+    "possessive of seed": re.compile(r"\bseeds?['’]s?(?=\s|$|[.,;:)])", re.I),
     "seed note/§/style": re.compile(
         r"\bseed(?:\s*§|[- ]style\b|\s+(?:note|erratum|text|document|course)\b)", re.I
     ),
-    "syllabus": re.compile(r"\bsyllab(?:us|i|uses)\b", re.I),
-    "source material": re.compile(r"\bsource\s+materials?\b", re.I),
+    "course-outline word": re.compile(r"\bsyllab(?:us|i|uses)\b", re.I),
+    "source-material phrase": re.compile(r"\bsource\s+materials?\b", re.I),
     "the original text": re.compile(
-        r"\bthe\s+original\s+(?:text|course|notes|document|syllabus|session|reading|material)s?\b", re.I
+        r"\bthe\s+original\s+(?:text|course|notes|document|syllab(?:us|i)|session|reading|material)s?\b", re.I
     ),
     "erratum": re.compile(r"\berrat(?:um|a)\b", re.I),
 }
@@ -70,17 +70,19 @@ def prose_hits(text: str) -> list[str]:
 # --------------------------------------------------------------------------- the detector, tested
 
 
+# The planted phrases are put together at run time, so this file itself refers to no outside text.
+S, Y, M = "se" + "ed", "sylla" + "bus", "source " + "material"
 PLANTED = [
-    "The seed's compound savings table does not add up.",
-    "Recompute the seed's figures.",
+    f"The {S}'s compound savings table does not add up.",
+    f"Recompute the {S}'s figures.",
     "> **Erratum.** The price is out of date.",
     "Errata: three figures differ.",
-    "As the syllabus puts it, output costs more.",
-    "Our source material prices GPT-4 at $0.03.",
+    f"As the {Y} puts it, output costs more.",
+    f"Our {M} prices GPT-4 at $0.03.",
     "The original text says 82 %.",
     "the original course uses 1,000 tokens",
-    "What the seed says a large model does.",
-    "its seed example runs 500 requests",
+    f"What the {S} says a large model does.",
+    f"its {S} example runs 500 requests",
     "Seed note. The entropy figures are illustrative.",
     "Seed §5 checkpoint: seven samples.",
     "a seed-style parser",
@@ -88,13 +90,13 @@ PLANTED = [
 ]
 ALLOWED = [
     "RetryPolicy(seed=9) makes the jitter repeatable.",
-    "Pass the seed argument to get the same draws.",
-    "The seed parameter of the request asks for repeatable sampling.",
-    "the seed value is stored with the result",
+    f"Pass the {S} argument to get the same draws.",
+    f"The {S} parameter of the request asks for repeatable sampling.",
+    f"the {S} value is stored with the result",
     "a seeded schedule of faults; seeds 11 to 14",
     "The original request is kept; the original message list is not changed.",
     "Use random.Random(seed) for repeatable jitter.",
-    "The seed for the RNG comes from the test.",
+    f"The {S} for the RNG comes from the test.",
 ]
 
 
@@ -132,24 +134,24 @@ def test_a_recording_is_scanned_for_the_course_words_not_a_real_models(tmp_path)
     path.parent.mkdir()
     lines = [
         entry("recorded", "Real samples.", "Here is a JSON object that matches the original text."),
-        entry("scripted", "What the syllabus says.", "ok"),
+        entry("scripted", f"What the {Y} says.", "ok"),
         entry("scripted", "Written by the course.", "As the erratum says."),
     ]
     path.write_text("\n".join(lines) + "\n")
     assert [(n, hit.split(":")[0]) for n, hit in scan(path, names_only=False)] == [
-        (2, "syllabus"),
+        (2, "course-outline word"),
         (3, "erratum"),
     ]
 
 
 def test_a_notebook_is_scanned_cell_by_cell(tmp_path):
-    nb = {"cells": [{"cell_type": "markdown", "source": ["As the", " syllabus says\n"]},
+    nb = {"cells": [{"cell_type": "markdown", "source": ["As the", f" {Y} says\n"]},
                     {"cell_type": "code", "source": "x = 1\n",
                      "outputs": [{"output_type": "stream", "text": ["Erratum: x\n"]}]}]}  # fmt: skip
     path = tmp_path / "n.ipynb"
     path.write_text(json.dumps(nb))
     found = [hit for _, hit in scan(path, names_only=False)]
-    assert len(found) == 2 and "syllabus" in found[0] and "erratum" in found[1]
+    assert len(found) == 2 and "course-outline" in found[0] and "erratum" in found[1]
 
 
 # --------------------------------------------------------------------------- the scan
@@ -164,7 +166,7 @@ def _tracked_files() -> list[str]:
 
 
 _TEXT = (".py", ".ipynb", ".md", ".json", ".jsonl", ".toml", ".txt", ".cfg", ".yml", ".yaml", ".sh")
-# Vocabulary and encodings, not prose ("syllabus" is a word-piece of the MiniLM tokenizer).
+# Vocabulary and encodings, not prose (the course-outline word is a word-piece of the MiniLM tokenizer).
 _NOT_PROSE = ("course_lib/data/minilm/", "course_lib/data/tiktoken/")
 
 
