@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from exercise_support import exec_namespace, run_check, solution_path, solution_sources, with_planted_bug
+from exercise_support import (
+    assert_fails,
+    exec_namespace,
+    run_check,
+    solution_path,
+    solution_sources,
+    with_planted_bug,
+)
 
 from course_lib.grading import grade_namespace
 from course_lib.grading.checks import ex01
@@ -185,3 +192,16 @@ def test_unknown_tier_raising_key_error_fails() -> None:
 def test_check_raises_check_failed_for_a_non_dict_cost() -> None:
     with pytest.raises(CheckFailed, match="expected a dict"):
         ex01.check_daily_cost(lambda tiers, costs, per_day: 42.0)
+
+
+def test_a_prompt_that_copies_a_label_from_another_set_is_told_why() -> None:
+    def copies_the_example(query, categories):
+        system = (
+            "Classify the message into exactly one of: "
+            + ", ".join(categories)
+            + '. Reply with JSON like {"category": "BALANCE"}.'
+        )
+        return [{"role": "system", "content": system}, {"role": "user", "content": query}]
+
+    message = assert_fails(ex01.check_intent_messages, copies_the_example, "example names", "placeholder")
+    assert "fixed list" not in message

@@ -26,8 +26,9 @@ from course_lib.grading import check
 #   ask for exactly one of them;
 # - put the customer's text **unchanged** in a user message, and end with that user message (customer
 #   text never goes into the system instructions, and braces or `%` in it must survive);
-# - ask for a reply code can parse: JSON with a `"category"` key, e.g. `{"category": "BALANCE"}` (you may
-#   ask for a confidence too).
+# - ask for a reply code can parse: JSON with a `"category"` key, e.g. `{"category": "<one of the
+#   categories>"}` (you may ask for a confidence too). An example that names a real label only fits the
+#   category sets that contain it: use a placeholder, or a label taken from `categories`.
 #
 # The check sends your messages to a scripted model that answers only what the request makes answerable,
 # in the format it asks for, and parses the reply.

@@ -130,6 +130,13 @@ def check_intent_messages(intent_messages: Any) -> None:
             c for c in _BANKING if c not in categories and _has_word(text, c) and not _has_word(query, c)
         ]
         if stray:
+            in_example = [c for c in stray if re.search(rf'"category"\s*:\s*"{re.escape(c)}"', text)]
+            if in_example == stray:
+                raise CheckFailed(
+                    f"{what}: the reply format's example names {show(stray)}, which is not among the categories "
+                    "given here, so a model may copy it as its answer; in the example use a placeholder such as "
+                    '"<one of the categories>", or a category from the `categories` argument'
+                )
             raise CheckFailed(
                 f"{what} mentions {show(stray)}, which are not among the categories given: "
                 "build the list from the `categories` argument, not a fixed list"

@@ -91,6 +91,7 @@ def check_request_cost_usd(request_cost_usd: Any) -> None:
         ),
         ((-1, 10, 0, GPT4O), "token counts cannot be negative"),
         ((100, -5, 0, GPT4O), "token counts cannot be negative"),
+        ((100, 10, -1, GPT4O), "token counts cannot be negative, cached ones included"),
     ):
         expect_raises(ValueError, request_cost_usd, *args[:3], dict(args[3]), why=why)
 

@@ -257,6 +257,12 @@ def check_retry_call(retry_call: Any) -> None:
         retry_call, _rate_limited(10.0), "after a 429 with retry_after=10, retry_call(deadline=5.0)",
         "waiting 10 s would end past the call's deadline of 5 s from its start", deadline=5.0,
     )  # fmt: skip
+    got, sleeps = _run(retry_call, _rate_limited(5.0), deadline=5.0)
+    if sleeps != [5.0] or isinstance(got, BaseException):
+        raise CheckFailed(
+            f"after a 429 with retry_after=5, retry_call(deadline=5.0) waited {show(sleeps)} and ended with "
+            f"{show(got)}; a wait that ends exactly at the deadline is allowed (refuse only waits that go past it)"
+        )
     got, sleeps = _run(retry_call, _rate_limited(4.0), deadline=5.0)
     if sleeps != [4.0] or isinstance(got, BaseException):
         raise CheckFailed(
@@ -315,6 +321,7 @@ def check_vram_gb(vram_gb: Any) -> None:
         ((70, 4), {"overhead": 0.0}, 35.0, False),
         ((70, 32), {"overhead": 0.0}, 280.0, False),
         ((13, 8), {}, 14.3, False),
+        ((8, 1), {"overhead": 0.0}, 1.0, False),
         ((0, 16), {"layers": 32, "kv_heads": 32, "head_dim": 128, "context_tokens": 4096, "overhead": 0.0},
          2 * 32 * 32 * 128 * 4096 * 2 / 1e9, True),
         ((70.554, 16), {"layers": 80, "kv_heads": 8, "head_dim": 128, "context_tokens": 8192},
