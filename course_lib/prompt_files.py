@@ -40,6 +40,7 @@ __all__ = [
     "list_prompts",
     "load_prompt",
     "load_prompt_file",
+    "load_prompt_version",
     "parse_prompt_file",
     "parse_semver",
 ]
@@ -88,6 +89,8 @@ class Criterion(BaseModel):
     target: float
     unit: str = ""
     description: str = ""
+    eval: str = ""
+    """The eval that measures this metric, by name (:data:`course_lib.evals.criteria.EVALS`) (lesson 11)."""
 
     def passes(self, value: float) -> bool:
         """Whether a measured ``value`` meets the criterion."""
@@ -256,6 +259,21 @@ def load_prompt_file(path: str | Path) -> PromptFile:
     prompt = parse_prompt_file(text, fmt=fmt, source=str(path))  # type: ignore[arg-type]
     if prompt.name != path.stem:
         raise PromptFileError(f"{path}: field 'name' is {prompt.name!r} but the file is named {path.stem!r}")
+    return prompt
+
+
+def load_prompt_version(name: str, version: str, directory: str | Path = PROMPTS_DIR) -> PromptFile:
+    """Version ``version`` of prompt ``name``: the current file, or ``history/<name>/<version>.toml`` (lesson 11)."""
+    current = load_prompt(name, directory)
+    if current.version == version:
+        return current
+    path = Path(directory) / "history" / name / f"{version}.toml"
+    if not path.exists():
+        raise PromptFileError(f"{path}: no version {version} of prompt {name!r} (current: {current.version})")
+    text = path.read_text(encoding="utf-8")
+    prompt = parse_prompt_file(text, source=str(path))
+    if (prompt.name, prompt.version) != (name, version):
+        raise PromptFileError(f"{path}: holds {prompt.name} {prompt.version}, expected {name} {version}")
     return prompt
 
 
