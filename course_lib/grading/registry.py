@@ -23,6 +23,7 @@ from typing import Any
 
 __all__ = [
     "CheckFailed",
+    "NotGraded",
     "Question",
     "UnknownExerciseError",
     "exercise_number",
@@ -39,6 +40,14 @@ _REGISTRY: dict[str, Question] = {}
 
 class CheckFailed(AssertionError):
     """A check found a wrong answer; the message is the hint the learner sees (exercises)."""
+
+
+class NotGraded(Exception):
+    """A check cannot run on this machine (the local model is missing, say); the message says why (exercises).
+
+    The question scores nothing and is reported as not graded, and the total says the grade is
+    incomplete: it is never counted as passed.
+    """
 
 
 class UnknownExerciseError(LookupError):

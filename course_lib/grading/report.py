@@ -23,6 +23,7 @@ _STYLE = {
     "timeout": ("⏱ timeout", "yellow"),
     "missing": ("? missing", "magenta"),
     "not_run": ("– not run", "dim"),
+    "not_graded": ("– not graded", "yellow"),
 }
 
 
@@ -59,6 +60,10 @@ def print_notebook(console: Any, result: NotebookResult) -> None:
         console.print(Text(f"  • {note}", style="yellow"))
     style = "bold green" if result.full_marks else "bold red"
     console.print(Text(f"Total: {_num(result.score)}/{_num(result.max_score)} points", style=style))
+    if result.incomplete:
+        skipped = [q.id for q in result.questions if q.status == "not_graded"]
+        note = f"The grade is incomplete: {', '.join(skipped)} not graded here (see the hint)."
+        console.print(Text(note, style="bold yellow"))
 
 
 def print_summary(console: Any, report: GradeReport) -> None:
@@ -97,6 +102,8 @@ def _junit_kind(q: QuestionResult) -> str | None:
         return "failure"
     if q.status in ("error", "timeout", "not_run"):
         return "error"
+    if q.status == "not_graded":
+        return "skipped"
     return None
 
 
@@ -124,7 +131,7 @@ def junit_xml(report: GradeReport) -> str:
             tests=str(len(nb.questions)),
             failures=count(nb.questions, "failure"),
             errors=count(nb.questions, "error"),
-            skipped="0",
+            skipped=count(nb.questions, "skipped"),
             time=f"{nb.duration_s:.3f}",
         )
         props = ET.SubElement(suite, "properties")

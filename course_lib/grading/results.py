@@ -10,10 +10,11 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-Status = Literal["passed", "failed", "error", "timeout", "missing", "not_run"]
+Status = Literal["passed", "failed", "error", "timeout", "missing", "not_run", "not_graded"]
 """``passed`` full points; ``failed`` a check found a wrong answer; ``error`` the code (or a check) crashed;
 ``timeout`` the check did not finish in time; ``missing`` the function or class is not in the notebook;
-``not_run`` the notebook could not be read or executed far enough to check anything."""
+``not_run`` the notebook could not be read or executed far enough to check anything; ``not_graded`` the
+check needs something this machine lacks (the local model, say): no points, and the grade is incomplete."""
 
 __all__ = ["GradeReport", "NotebookResult", "QuestionResult", "Status"]
 
@@ -71,6 +72,11 @@ class NotebookResult(BaseModel):
         return sum(q.points for q in self.questions)
 
     @property
+    def incomplete(self) -> bool:
+        """True when a question could not be graded here (its status is ``not_graded``)."""
+        return any(q.status == "not_graded" for q in self.questions)
+
+    @property
     def full_marks(self) -> bool:
         """True when every question passed (and there was something to grade)."""
         return bool(self.questions) and self.error is None and all(q.passed for q in self.questions)
@@ -106,12 +112,14 @@ class GradeReport(BaseModel):
             "score": self.score,
             "max_score": self.max_score,
             "full_marks": self.full_marks,
+            "incomplete": any(n.incomplete for n in self.notebooks),
             "notebooks": [
                 {
                     **n.model_dump(),
                     "score": n.score,
                     "max_score": n.max_score,
                     "full_marks": n.full_marks,
+                    "incomplete": n.incomplete,
                 }
                 for n in self.notebooks
             ],
@@ -130,4 +138,5 @@ def _label(status: Status) -> str:
         "timeout": "timed out",
         "missing": "missing",
         "not_run": "not run",
+        "not_graded": "not graded",
     }[status]

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from .registry import CheckFailed, Question, load_exercise
+from .registry import CheckFailed, NotGraded, Question, load_exercise
 from .results import QuestionResult
 
 __all__ = [
@@ -175,6 +175,8 @@ def run_question(
                 run_with_time_limit(q.check, *args, timeout=limit)
     except CheckFailed as exc:
         status, hint = "failed", _shorten(str(exc) or "wrong answer")
+    except NotGraded as exc:
+        status, hint = "not_graded", _shorten(f"not graded on this machine: {exc}")
     except TimeLimitExceeded as exc:
         status = "timeout"
         hint = (

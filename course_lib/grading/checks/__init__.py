@@ -24,11 +24,12 @@ from ..helpers import (
     scripted_provider,
     show,
 )
-from ..registry import CheckFailed, question
+from ..registry import CheckFailed, NotGraded, question
 from ..remote import current_value, is_class, learner_copy
 
 __all__ = [
     "CheckFailed",
+    "NotGraded",
     "call",
     "current_value",
     "describe_call",
