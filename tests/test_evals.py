@@ -148,3 +148,23 @@ def test_the_gate_fails_a_significant_regression_and_passes_an_improvement() -> 
     assert gate(good, noisy, tolerance=0.02).passed
     with pytest.raises(ValueError):
         gate(good, {"x": [True]})
+
+
+def test_the_drift_workflow_runs_the_gate_on_a_schedule() -> None:
+    from pathlib import Path
+
+    import yaml
+
+    flow = yaml.safe_load((Path(__file__).resolve().parents[1] / ".github/workflows/drift.yml").read_text())
+    assert flow[True]["schedule"][0]["cron"]  # YAML reads the key `on` as True
+    runs = "\n".join(step.get("run", "") for step in flow["jobs"]["drift"]["steps"])
+    assert "python -m course_lib.evals.gate" in runs and "--model course/local/" in runs
+    assert "--baseline-model course/replay/" in runs
+
+
+def test_the_gate_command_line_needs_its_versions() -> None:
+    from course_lib.evals.gate import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["--baseline", "1.0.0"])
+    assert info.value.code == 2

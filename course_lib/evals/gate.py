@@ -107,7 +107,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--baseline", required=True, help="the name_extractor version in production")
     parser.add_argument("--candidate", required=True, help="the version that wants to ship")
-    parser.add_argument("--model", default="course/replay/SmolLM2-135M-Instruct")
+    parser.add_argument(
+        "--model", default="course/replay/SmolLM2-135M-Instruct", help="the model the candidate runs on"
+    )
+    parser.add_argument(
+        "--baseline-model",
+        default=None,
+        help="the model the baseline runs on (default: --model); drift: replay vs live",
+    )
     parser.add_argument(
         "--recordings", default="11_evaluation", help="replay recordings (replay models only)"
     )
@@ -122,11 +129,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from course_lib.evals.tasks import name_extraction
 
     runs = []
-    for version in (args.baseline, args.candidate):
-        model_args = {"recordings": args.recordings} if args.model.startswith("course/replay") else {}
+    for version, model in ((args.baseline, args.baseline_model or args.model), (args.candidate, args.model)):
+        model_args = {"recordings": args.recordings} if model.startswith("course/replay") else {}
         (log,) = inspect_eval(
             name_extraction(version=version, epochs=args.epochs),
-            model=args.model,
+            model=model,
             model_args=model_args,
             display="none",
             log_level="error",
@@ -139,7 +146,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             scores.setdefault(str(sample.id), []).append(sample.scores[args.scorer].value == "C")
         runs.append(scores)
     result = gate(runs[0], runs[1], alpha=args.alpha, tolerance=args.tolerance)
-    print(f"name_extractor {args.baseline} → {args.candidate} on {args.model} ({args.scorer})")
+    print(
+        f"name_extractor {args.baseline} on {args.baseline_model or args.model} → "
+        f"{args.candidate} on {args.model} ({args.scorer})"
+    )
     print(result.report())
     return 0 if result.passed else 1
 
