@@ -90,7 +90,9 @@ print("source of every reply:", sorted({"recorded"}))
 # Read the table in counts, not percentages: each category has three payloads, so one reply moves a rate by
 # 33 points and the Wilson intervals are wide. The *echo* column counts successful attacks where the reply
 # repeats the injected text rather than obeying it; for the application that is the same harm (a link is
-# rendered, a `<script>` reaches the page), and it is how a small model most often "falls" for an injection.
+# rendered, a `<script>` reaches the page). The echo check only catches verbatim copies: reading the replies
+# in the picker below shows garbled copies too, as well as plain obedience (a poem about a banana,
+# "Pineapple, please.").
 
 # %%
 import matplotlib.pyplot as plt
@@ -166,11 +168,13 @@ print(f"free replies that do not even match the schema (route not e-mail-shaped,
 # **They do tell** that none of the prompt-only defences is a boundary: under `rule` and `spotlight` some
 # payloads still got through on this model, in every run we replay. And they show the one property that
 # does not depend on the model: under `structured`, the only output the application uses is a value from a
-# list you wrote, so a canary word, a link or a `<script>` cannot reach it, whatever the model read.
+# list you wrote or four digits found in the email, so a canary word, a link or a `<script>` cannot reach
+# it, whatever the model read.
 #
 # **They do not tell** how often a large model follows an injection. A 135M model often fails the task
-# itself (see the task and failure columns, even on benign emails) and "falls" for payloads mostly by
-# copying them. Large models follow instructions far better, which cuts both ways:
+# itself (see the task and failure columns, even on benign emails), so a low attack rate can mean "too weak
+# to follow anything" as much as "resistant", and twelve payloads give intervals dozens of points wide.
+# Large models follow instructions far better, which cuts both ways:
 #
 # - Yi et al. (2023, BIPIA) found that more capable models were *more* vulnerable to indirect injection on
 #   text tasks, because they follow the embedded instruction better.
