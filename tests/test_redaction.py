@@ -34,11 +34,13 @@ def iban_with_check(country: str, bban: str) -> str:
     return f"{country}{98 - number % 97:02d}{bban}"
 
 
+@settings(deadline=None)
 @given(DIGITS)
 def test_exactly_one_check_digit_makes_a_number_luhn_valid(payload: str) -> None:
     assert sum(luhn_valid(payload + d) for d in "0123456789") == 1
 
 
+@settings(deadline=None)
 @given(DIGITS, st.data())
 def test_luhn_catches_every_single_digit_error(payload: str, data: st.DataObject) -> None:
     number = payload + luhn_digit(payload)
@@ -72,7 +74,7 @@ def test_published_example_ibans_are_valid(iban: str) -> None:
     assert iban_valid(iban)
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(st.sampled_from(sorted(IBAN_LENGTHS)), st.data())
 def test_generated_ibans_validate_and_every_single_digit_error_is_caught(
     country: str, data: st.DataObject
@@ -129,6 +131,7 @@ def test_the_same_value_gets_the_same_placeholder() -> None:
     assert "a@example.com" not in repr(redaction)
 
 
+@settings(deadline=None)
 @given(
     st.text(alphabet=string.ascii_letters + " .,", max_size=30),
     DIGITS,
