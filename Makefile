@@ -48,6 +48,10 @@ format:
 exercises: install-dev
 	$(BIN)/python scripts/build_exercises.py
 
+# Mutation scores of the exercise checks (minutes; not part of `make test`): rewrites the README table.
+mutation: install-dev
+	$(BIN)/python scripts/mutation_scores.py $(MUTATION_ARGS)
+
 bench: install-dev
 	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
 

@@ -138,7 +138,11 @@ def test_solution_scores_full_marks_in_the_current_interpreter_within_budget(tmp
     probe = "import os, sys, pathlib\npathlib.Path('kernel.txt').write_text(sys.executable + '|' + os.environ['COURSE_GRADING'])"
     nb.cells.insert(2, nbformat.v4.new_code_cell(probe))
     path = _write(nb, tmp_path)
-    code = main([str(path), "--json", str(tmp_path / "g.json"), "--junit", str(tmp_path / "g.xml")])
+    # --same-user: the kernel may then write in the notebook's folder (a separate user could not enter
+    # pytest's private temporary folder); the separate-user case is tested in test_grading_isolation.py.
+    code = main(
+        [str(path), "--same-user", "--json", str(tmp_path / "g.json"), "--junit", str(tmp_path / "g.xml")]
+    )
     out, err = capfd.readouterr()
     assert code == 0, out
     assert err == ""
@@ -247,22 +251,24 @@ def test_a_cell_that_ignores_interrupts_ends_grading_with_the_cell_named(tmp_pat
 
 @pytest.mark.slow
 def test_kernel_death_during_a_check_blames_that_question(tmp_path):
+    """The kernel dies inside 99.2's check: 99.2 scores zero, a new kernel grades 99.3."""
     nb = _demo()
     _replace(
         nb, "            return provider.complete(messages)", "            import os\n            os._exit(1)"
     )
     result = grade_notebook(_write(nb, tmp_path), cell_timeout=10)
-    assert _statuses(result) == {"99.1": "passed", "99.2": "error", "99.3": "not_run"}
-    assert result.error.startswith("the Python kernel died while running the checks")
-    assert result.questions[1].hint.startswith("grading stopped during this check: the Python kernel died")
-    assert result.score == 1
+    assert _statuses(result) == {"99.1": "passed", "99.2": "error", "99.3": "passed"}
+    assert result.error is None
+    assert "stopped answering" in result.questions[1].hint
+    assert any("started again for 1 question(s)" in note for note in result.notes)
+    assert result.score == 3
 
 
 @pytest.mark.slow
 def test_a_grading_cell_that_cannot_start_is_reported(tmp_path):
     nb = _demo()
-    nb.cells.append(nbformat.v4.new_code_cell("import sys\nsys.modules['course_lib.grading.sandbox'] = None"))
+    nb.cells.append(nbformat.v4.new_code_cell("import sys\nsys.modules['runpy'] = None"))
     result = grade_notebook(_write(nb, tmp_path), cell_timeout=10)
     assert result.error.startswith("the grading cell did not finish: ")
-    assert "course_lib.grading.sandbox" in result.error
+    assert "runpy" in result.error
     assert [q.status for q in result.questions] == ["not_run"] * 3

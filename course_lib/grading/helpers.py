@@ -17,6 +17,7 @@ from typing import Any
 from ..providers.faulty import FaultSchedule, FaultyProvider
 from ..providers.scripted import ScriptedProvider
 from .registry import CheckFailed
+from .remote import LearnerUnresponsive
 from .sandbox import TimeLimitExceeded, run_with_time_limit
 
 __all__ = [
@@ -94,7 +95,7 @@ def call(fn: Callable[..., Any], /, *args: Any, timeout: float | None = None, **
         if timeout is None:
             raise  # the check's own time limit: the question times out
         raise CheckFailed(f"{what} did not return within {timeout:g} s (an endless loop?)") from None
-    except (NotImplementedError, CheckFailed):
+    except (NotImplementedError, CheckFailed, LearnerUnresponsive):
         raise
     except Exception as exc:
         detail = f": {exc}" if str(exc) else ""
@@ -187,7 +188,7 @@ def expect_raises(
         if timeout is None:
             raise  # the check's own time limit: the question times out
         raise CheckFailed(f"{what} did not return within {timeout:g} s (an endless loop?)") from None
-    except NotImplementedError:
+    except (NotImplementedError, LearnerUnresponsive):
         raise
     except Exception as exc:
         raise CheckFailed(
@@ -289,7 +290,7 @@ def property_check(
             prop(**example)
         except CheckFailed as exc:
             raise _PropertyFailure(str(exc), shown) from None
-        except NotImplementedError:
+        except (NotImplementedError, LearnerUnresponsive):
             raise
         except Exception as exc:
             detail = f": {exc}" if str(exc) else ""

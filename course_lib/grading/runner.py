@@ -51,9 +51,15 @@ _KERNEL_LOG_NOISE = ("Kernel is running over TCP without encryption",)
 _WORKER = Path(__file__).with_name("worker.py")
 
 
-def _checks_fingerprint() -> str:
+def _checks_fingerprint(number: int) -> str:
+    """A hash of the files exercise ``number`` is checked with, to notice a change on disk mid-grade."""
     digest = hashlib.sha256()
-    for path in sorted((Path(__file__).parent / "checks").glob("*.py")):
+    folder = Path(__file__).parent
+    for path in [
+        folder / "checks" / "__init__.py",
+        folder / "checks" / f"ex{number:02d}.py",
+        folder / "helpers.py",
+    ]:
         with contextlib.suppress(OSError):
             digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()
@@ -83,6 +89,7 @@ class _Session:
         self.tail = OutputTail()
         self.fatal: str | None = None
         self.timed_out: set[int] = set()
+        self.last_timeout: tuple[int, str] | None = None
         self.current: dict[str, Any] = {}
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         with contextlib.suppress(FileNotFoundError):
@@ -144,7 +151,17 @@ class _Session:
         class Watch(logging.Handler):
             def emit(inner, record: logging.LogRecord) -> None:
                 if "Timeout waiting for execute reply" in record.getMessage():
-                    self.timed_out.add(self.current.get("cell", 0))
+                    cell = self.current.get("cell", 0)
+                    self.timed_out.add(cell)
+                    if self.last_timeout is not None and not self.fatal:
+                        index, first = self.last_timeout
+                        self.fatal = (
+                            f"cell {index} (`{first}`) ignored the stop request after the per-cell limit of "
+                            f"{self.cell_timeout:g} s (does it catch KeyboardInterrupt or BaseException?), so the "
+                            "rest could not run"
+                        )
+                        self.box.kill_all()
+                    self.last_timeout = (cell, self.current.get("first", ""))
 
         watch = Watch()
         loggers = [logging.getLogger(n) for n in ("traitlets", "NotebookClient", "nbclient")]
@@ -158,6 +175,8 @@ class _Session:
         try:
             self._client().execute()
         except DeadKernelError:
+            if self.fatal:  # already explained (a cell that ignored the stop request was killed)
+                return
             self.fatal = (
                 f"the Python kernel died while running {where()}: did it call exit() or os._exit(), or crash?"
             )
@@ -221,6 +240,16 @@ class _Session:
                 channel.sock.close()
 
 
+def _grading_cell_trouble(nb: Any) -> str:
+    """Why the cell that connects the notebook to the grader did not connect."""
+    for cell in nb.cells:
+        if GRADER_TAG in cell.metadata.get("tags", []):
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "error":
+                    return f"the grading cell did not finish: {out.get('ename')}: {str(out.get('evalue', ''))[:200]}"
+    return "the grading cell did not finish (the notebook never reached it)"
+
+
 def _not_checked(q: Question, status: str, hint: str) -> QuestionResult:
     return QuestionResult(id=q.id, title=q.title, points=q.points, status=status, hint=hint)  # type: ignore[arg-type]
 
@@ -265,7 +294,7 @@ def grade_notebook(
         reason = str(exc).split(";")[0]
         return finish([_not_checked(q, "not_run", f"not checked: {reason}") for q in questions], str(exc), [])
 
-    fingerprint = _checks_fingerprint()
+    fingerprint = _checks_fingerprint(number)
     per_check = {q.id: q.timeout or check_timeout or DEFAULT_CHECK_TIMEOUT for q in questions}
     serve_timeout = sum(per_check.values()) + 5 * len(questions) + 60
     code_cells = sum(1 for c in nb.cells if c.get("cell_type") == "code")
@@ -282,11 +311,11 @@ def grade_notebook(
                 channel = session.connect(time.monotonic() + (code_cells + 1) * (cell_timeout + 5) + 60)
                 if channel is None:
                     session.stop(None)
-                    why = session.fatal or "the grading cell did not finish (the notebook never reached it)"
+                    why = session.fatal or _grading_cell_trouble(session.nb)
                     if attempt == 0:
                         notes = execution_notes(session.nb, cell_timeout, session.timed_out - {0})
                     error = why
-                    status = "error" if session.fatal else "not_run"
+                    status = "not_run"
                     short = why.split(";")[0].split(": did it")[0]
                     for q in remaining:
                         results[q.id] = _not_checked(q, status, f"not checked: {short}")
@@ -318,7 +347,7 @@ def grade_notebook(
             )
         for q in remaining:
             results[q.id] = _not_checked(q, "error", "not checked: the notebook's process kept hanging")
-    if _checks_fingerprint() != fingerprint:
+    if _checks_fingerprint(number) != fingerprint:
         error = "the grader's checks changed on disk while this notebook ran: its grade is void"
         return finish([_not_checked(q, "error", error) for q in questions], error, notes)
     return finish([results[q.id] for q in questions], error, notes)
