@@ -460,8 +460,8 @@ from course_lib.providers.faulty import FaultSchedule, FaultyProvider
 from course_lib.providers.scripted import ScriptedProvider
 
 ASK = [user_message(TICKETS["login"])]
-blue = ScriptedProvider(lambda messages, params: "blue's summary", model="blue-llama-70b")
-healthy = ScriptedProvider(lambda messages, params: "green's summary", model="green-llama-70b")
+blue = ScriptedProvider(lambda messages, params: "blue's summary", model="Llama-3.1-70B-Instruct")
+healthy = ScriptedProvider(lambda messages, params: "green's summary", model="Llama-3.3-70B-Instruct")
 faulty = FaultyProvider(healthy, FaultSchedule(rates={"server_error": 0.2}, seed=7))
 for name, green in (("healthy green", healthy), ("green failing 20 %", faulty)):
     router = BlueGreenRouter(blue, green)
