@@ -94,7 +94,7 @@ def test_intent_prompt_with_the_libraries_builder_passes() -> None:
 # ------------------------------------------------------------------------------ 1.2 planted bugs
 
 
-def test_seed_re_match_fails_with_the_search_hint() -> None:
+def test_re_match_mistake_fails_with_the_search_hint() -> None:
     ns = _with("re.search(pattern, query, re.IGNORECASE)", "re.match(pattern, query, re.IGNORECASE)")
     q = run_check("1.2", ns)
     assert q.status == "failed"

@@ -36,7 +36,7 @@ def test_solution_scores_full_marks() -> None:
 # ------------------------------------------------------------------------------ planted bugs
 
 
-def test_seed_llama3_layout_with_one_newline_fails() -> None:
+def test_llama3_layout_with_one_newline_fails() -> None:
     ns = _with("<|end_header_id|>\\n\\n{content}<|eot_id|>", "<|end_header_id|>\\n{content}<|eot_id|>\\n")
     q = run_check("2.1", ns)
     assert q.status == "failed"
@@ -55,22 +55,22 @@ def test_llama3_ignoring_add_generation_prompt_fails() -> None:
     assert q.status == "failed" and "add_generation_prompt=False" in q.hint
 
 
-SEED_WINDOW = """def sliding_window(messages, max_messages):
+NAIVE_WINDOW = """def sliding_window(messages, max_messages):
     head = [m for m in messages[:1] if m["role"] == "system"]
     rest = messages[len(head) :]
     return head + rest[-max_messages:]
 """
 
 
-def test_seed_window_with_minus_zero_keeps_everything_and_fails() -> None:
-    ns = exec_namespace([*_solution(), SEED_WINDOW])
+def test_naive_window_with_minus_zero_keeps_everything_and_fails() -> None:
+    ns = exec_namespace([*_solution(), NAIVE_WINDOW])
     q = run_check("2.2", ns)
     assert q.status == "failed"
     assert "window of 0 send the system prompt alone" in q.hint
 
 
 def test_window_that_may_start_with_an_answer_fails() -> None:
-    orphan = SEED_WINDOW.replace(
+    orphan = NAIVE_WINDOW.replace(
         "return head + rest[-max_messages:]", "return head + (rest[-max_messages:] if max_messages else [])"
     )
     q = run_check("2.2", exec_namespace([*_solution(), orphan]))
@@ -84,7 +84,7 @@ def test_window_that_drops_the_system_prompt_fails() -> None:
     assert q.status == "failed" and "keep the system prompt" in q.hint
 
 
-SEED_BUFFER = """def trim_to_budget(messages, max_tokens, count):
+NAIVE_BUFFER = """def trim_to_budget(messages, max_tokens, count):
     kept = list(messages)
     while count(kept) > max_tokens:
         if len(kept) > 1:
@@ -93,9 +93,9 @@ SEED_BUFFER = """def trim_to_budget(messages, max_tokens, count):
 """
 
 
-def test_seed_budget_loop_is_stopped_and_fails_quickly() -> None:
+def test_naive_budget_loop_is_stopped_and_fails_quickly() -> None:
     start = time.perf_counter()
-    q = run_check("2.3", exec_namespace([*_solution(), SEED_BUFFER]))
+    q = run_check("2.3", exec_namespace([*_solution(), NAIVE_BUFFER]))
     assert time.perf_counter() - start < 8
     assert q.status == "failed"
     # Fixed cases come first: message-by-message popping leaves an orphaned answer before any hang.

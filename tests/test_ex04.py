@@ -190,8 +190,8 @@ def test_trusting_the_models_day_count_fails() -> None:
     assert_fails(ex04.check_audit_refund, trusting, "expected 'DENY'")
 
 
-def test_seed_style_stream_parser_fails() -> None:
-    def seed_style(deltas):
+def test_whole_buffer_stream_parser_fails() -> None:
+    def whole_buffer(deltas):
         buffer = ""
         for delta in deltas:
             buffer += delta
@@ -202,7 +202,7 @@ def test_seed_style_stream_parser_fails() -> None:
                 except json.JSONDecodeError:
                     continue
 
-    assert_fails(ex04.check_iter_steps, seed_style, "split the buffer at every newline")
+    assert_fails(ex04.check_iter_steps, whole_buffer, "split the buffer at every newline")
 
 
 def test_stream_parser_that_waits_for_the_end_fails() -> None:

@@ -233,10 +233,10 @@ def test_loop_reporting_only_the_last_calls_tokens_fails() -> None:
             _LAST[0] = reply.usage.total_tokens
             return reply
 
-    def seed_tokens(provider, problem, max_iterations=8, calculator=safe_eval):
+    def last_call_tokens(provider, problem, max_iterations=8, calculator=safe_eval):
         return last_call_only(Spy(provider), problem, max_iterations, calculator)
 
-    assert_fails(ex10.check_solve, seed_tokens, "tokens=322", "only the last call's tokens")
+    assert_fails(ex10.check_solve, last_call_tokens, "tokens=322", "only the last call's tokens")
 
 
 def test_loop_that_ignores_the_final_answer_fails() -> None:
