@@ -8,8 +8,8 @@ its exercise no longer scores full marks.
 
 Not every mutant is a bug. Mutants that only change free-form text the exercise leaves free (an error
 message, prompt wording) are counted as equivalent automatically; other equivalent mutants are listed
-with the reason in tests/data/grading/equivalent_mutants.json. Prompt-writing questions (1.1) are left
-out. The results go to tests/data/grading/mutation_scores.json and to the table in the README.
+with the reason in tests/data/grading/equivalent_mutants.json. Prompt-writing questions (1.1, 1.5, 3.5, 4.5,
+11.4) are left out. The results go to tests/data/grading/mutation_scores.json and to the table in the README.
 
     python scripts/mutation_scores.py            # every exercise (minutes)
     python scripts/mutation_scores.py 5 9        # some exercises; the others keep their last results
@@ -39,9 +39,18 @@ README = ROOT / "README.md"
 START, END = "<!-- mutation:start -->", "<!-- mutation:end -->"
 PROMPT_QUESTIONS = {
     "1.1": "writes a prompt: its wording is free, so mutants of it are not bugs",
+    "1.5": "writes a prompt: its wording is free",
+    "3.5": "writes a prompt: its wording is free",
+    "4.5": "writes a prompt: its wording is free",
     "11.4": "writes a prompt graded on the real local model: its wording is free",
 }
-PROMPT_TARGETS = {"intent_messages", "name_messages"}
+PROMPT_TARGETS = {
+    "intent_messages",
+    "grounded_messages",
+    "clause_messages",
+    "refund_messages",
+    "name_messages",
+}
 """The functions of the prompt-writing questions: their mutants are not counted."""
 CHECK_TIMEOUT = 10.0
 

@@ -35,6 +35,7 @@ def test_solution_scores_full_marks() -> None:
         ("1.2", "passed", 2.0),
         ("1.3", "passed", 2.0),
         ("1.4", "passed", 2.0),
+        ("1.5", "passed", 2.0),
     ], [r.hint for r in results]
 
 
@@ -205,3 +206,117 @@ def test_a_prompt_that_copies_a_label_from_another_set_is_told_why() -> None:
 
     message = assert_fails(ex01.check_intent_messages, copies_the_example, "example names", "placeholder")
     assert "fixed list" not in message
+
+
+# ------------------------------------------------------------------------------ 1.5 the specific prompt
+
+
+def _grounded(
+    system_parts,
+    *,
+    user=lambda query: query,
+    query_in_system=False,
+):
+    """A grounded_messages built from ``system_parts(facts, fallback, max_words)`` -> list of system texts."""
+
+    def grounded_messages(query, facts, fallback, max_words):
+        systems = system_parts(list(facts), fallback, max_words)
+        if query_in_system:
+            systems = [*systems, "The customer asks: " + query]
+        return [
+            *({"role": "system", "content": s} for s in systems),
+            {"role": "user", "content": user(query)},
+        ]
+
+    return grounded_messages
+
+
+GOOD_PROMPTS = {
+    "one-system-bullets": lambda facts, fallback, n: [
+        "Answer from these facts only:\n"
+        + "\n".join(f"* {f}" for f in facts)
+        + f"\nWhen they do not cover the question, say: {fallback}\nAt most {n} words."
+    ],
+    "numbered-facts-limit-first": lambda facts, fallback, n: [
+        f"Reply in {n} words or fewer. Use nothing but the numbered facts below.\n"
+        + "\n".join(f"{i}. {f}" for i, f in enumerate(facts, 1))
+        + f"\nNo matching fact? Then your whole reply is this sentence: '{fallback}'"
+    ],
+    "three-system-messages": lambda facts, fallback, n: [
+        "You are Example Bank's assistant. Facts you may rely on: " + " ".join(facts),
+        f'Unknown answer => respond with exactly "{fallback}" and nothing more.',
+        f"Length: max_words={n}.",
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(GOOD_PROMPTS))
+def test_differently_worded_specific_prompts_pass(name: str) -> None:
+    ex01.check_grounded_messages(_grounded(GOOD_PROMPTS[name]))
+
+
+def test_a_specific_prompt_with_a_user_preamble_passes() -> None:
+    ex01.check_grounded_messages(
+        _grounded(GOOD_PROMPTS["one-system-bullets"], user=lambda q: f"Customer: {q}")
+    )
+
+
+def _without(part: str):
+    def parts(facts, fallback, n):
+        lines = {
+            "facts": "Answer only from the facts: " + " ".join(facts),
+            "fallback": f"If the facts do not say, reply exactly: {fallback}",
+            "limit": f"Use at most {n} words.",
+        }
+        return [text for key, text in lines.items() if key != part]
+
+    return parts
+
+
+@pytest.mark.parametrize(
+    ("impl", "hints"),
+    [
+        (_grounded(_without("facts")), ("are not in the system messages word for word",)),
+        (_grounded(lambda f, fb, n: [_without("facts")(f, fb, n)[0] + " " + " ".join(f[:1]), *_without("facts")(f, fb, n)[1:]]),
+         ("are not in the system messages word for word",)),
+        (_grounded(_without("fallback")), ("a guess, because the facts do not cover", "quote the exact fallback")),
+        (_grounded(_without("limit")), ("words: state the limit of at most", "in digits")),
+        (_grounded(lambda f, fb, n: [*_without("limit")(f, fb, n), "Keep it short: forty words at most."]),
+         ("state the limit of at most 40 words",)),
+        (_grounded(lambda f, fb, n: [*_without("limit")(f, fb, n), "Use at most 40 words."]),
+         ("state the limit of at most 25 words",)),
+        (_grounded(lambda f, fb, n: [*_without("fallback")(f, fb, n), "If unsure, say you do not know."]),
+         ("quote the exact fallback",)),
+        (_grounded(_without("none"), query_in_system=True), ("puts the customer's text in a system message",)),
+        (_grounded(_without("none"), user=lambda q: "Please answer the customer."), ("end with a user message",)),
+    ],
+    ids=[
+        "no-facts", "only-first-fact", "no-fallback", "no-limit", "limit-in-words", "fixed-limit",
+        "paraphrased-fallback", "query-in-system", "query-not-in-user",
+    ],
+)  # fmt: skip
+def test_prompts_missing_a_stated_property_fail(impl, hints) -> None:
+    assert_fails(ex01.check_grounded_messages, impl, *hints)
+
+
+def test_facts_only_in_the_user_message_fail() -> None:
+    def facts_in_user(query, facts, fallback, max_words):
+        system = f"If the facts do not say, reply exactly: {fallback} Use at most {max_words} words."
+        user = "Facts: " + " ".join(facts) + "\nQuestion: " + query
+        return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+    assert_fails(ex01.check_grounded_messages, facts_in_user, "not in the system messages")
+
+
+def test_facts_put_through_str_format_fail() -> None:
+    def formatted(query, facts, fallback, max_words):
+        template = "Facts: " + " ".join(facts) + " Else reply {fallback}. At most {n} words."
+        return [{"role": "system", "content": template.format(fallback=fallback, n=max_words)},
+                {"role": "user", "content": query}]  # fmt: skip
+
+    assert_fails(ex01.check_grounded_messages, formatted, "raised")
+
+
+def test_grounded_prompt_stub_scores_zero() -> None:
+    q = run_check("1.5", {"grounded_messages": lambda *a: (_ for _ in ()).throw(NotImplementedError("x"))})
+    assert q.status == "failed" and q.score == 0

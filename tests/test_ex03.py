@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import math
 
+import pytest
 from exercise_support import assert_fails, assert_stubs_fail, stub
 
 from course_lib.cost import price_of
@@ -71,6 +73,7 @@ def test_questions_registered_with_points() -> None:
         ("3.2", 2, ("build_system_prompt",)),
         ("3.3", 3, ("top_k",)),
         ("3.4", 2, ("monthly_costs",)),
+        ("3.5", 2, ("clause_messages",)),
     ]
 
 
@@ -245,6 +248,7 @@ def test_stubs_fail_with_a_hint_and_missing_names_are_reported() -> None:
             "3.2": ("build_system_prompt", stub),
             "3.3": ("top_k", stub),
             "3.4": ("monthly_costs", stub),
+            "3.5": ("clause_messages", stub),
         },
         missing="3.3",
     )
@@ -253,3 +257,93 @@ def test_stubs_fail_with_a_hint_and_missing_names_are_reported() -> None:
 def test_letter_embed_is_not_normalised() -> None:
     a, b = ex03.letter_embed(["aa", "a"])
     assert a[0] == 2.0 and b[0] == 1.0 and a[-1] == b[-1] == 1.0
+
+
+# --------------------------------------------------------------------------- 3.5 the classifier's prompt
+
+
+def _clause_prompt(system, *, reply=lambda label: json.dumps({"label": label}), where="pairs", last=True):
+    """A clause_messages: ``system(labels)`` texts, the examples as ``where`` says, the clause last."""
+
+    def clause_messages(clause, examples, labels):
+        out = [{"role": "system", "content": s} for s in system(labels)]
+        for e in examples:
+            if where == "pairs":
+                out += [
+                    {"role": "user", "content": e["text"]},
+                    {"role": "assistant", "content": reply(e["label"])},
+                ]
+            elif where == "system":
+                out[0]["content"] += f"\nExample: {e['text']} -> {reply(e['label'])}"
+            elif where == "swapped":
+                out += [
+                    {"role": "assistant", "content": reply(e["label"])},
+                    {"role": "user", "content": e["text"]},
+                ]
+        out.append({"role": "user", "content": clause if last else "Classify the clause above."})
+        return out
+
+    return clause_messages
+
+
+GOOD_CLAUSE_PROMPTS = {
+    "one-line": lambda labels: [f'Labels: {", ".join(labels)}. Answer with JSON: {{"label": ...}}'],
+    "bulleted-two-systems": lambda labels: [
+        "Allowed categories:\n" + "\n".join(f"- {name}" for name in labels),
+        'Output format: a JSON object with a single key "label", nothing else.',
+    ],
+    "quoted-labels": lambda labels: [
+        "Pick one of "
+        + " | ".join(f'"{name}"' for name in labels)
+        + ' and reply as json {"label": "<label>"}.'
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(GOOD_CLAUSE_PROMPTS))
+def test_differently_worded_clause_prompts_pass(name: str) -> None:
+    ex03.check_clause_messages(_clause_prompt(GOOD_CLAUSE_PROMPTS[name]))
+
+
+def test_a_clause_prompt_with_framed_user_turns_and_spaced_json_passes() -> None:
+    def framed(clause, examples, labels):
+        system = "Classify the clause. Labels: " + ", ".join(labels) + '. Reply in JSON: {"label": "..."}'
+        out = [{"role": "system", "content": system}]
+        for e in examples:
+            out.append({"role": "user", "content": f"Clause:\n{e['text']}"})
+            out.append({"role": "assistant", "content": json.dumps({"label": e["label"]}, indent=2)})
+        return [*out, {"role": "user", "content": f"Clause:\n{clause}"}]
+
+    ex03.check_clause_messages(framed)
+
+
+FIXED_LABELS = ["payment", "termination", "maintenance", "deposit"]
+
+
+@pytest.mark.parametrize(
+    ("impl", "hints"),
+    [
+        (_clause_prompt(lambda labels: ['Reply with JSON {"label": ...}.']), ("does not list", "every label")),
+        (_clause_prompt(lambda labels: [f"Labels: {', '.join(FIXED_LABELS)}. JSON only."]),
+         ("does not list", "not a fixed list")),
+        (_clause_prompt(lambda labels: [f"Labels: {', '.join(labels)}. One word."]), ("ask in the system message for JSON",)),
+        (_clause_prompt(GOOD_CLAUSE_PROMPTS["one-line"], reply=lambda label: label),
+         ("right after each example's user message", '"label": "returns"')),
+        (_clause_prompt(GOOD_CLAUSE_PROMPTS["one-line"], where="system"), ("is not in a user message",)),
+        (_clause_prompt(GOOD_CLAUSE_PROMPTS["one-line"], where="swapped"), ("right after each example's user message",)),
+        (_clause_prompt(GOOD_CLAUSE_PROMPTS["one-line"], where="none"), ("is not in a user message",)),
+        (_clause_prompt(GOOD_CLAUSE_PROMPTS["one-line"], last=False), ("end with the clause",)),
+    ],
+    ids=["no-labels", "fixed-labels", "no-format", "examples-reply-bare-label", "examples-in-system",
+         "examples-swapped-roles", "no-examples", "clause-not-last"],
+)  # fmt: skip
+def test_clause_prompts_missing_a_stated_property_fail(impl, hints) -> None:
+    assert_fails(ex03.check_clause_messages, impl, *hints)
+
+
+def test_clause_prompt_through_str_format_fails() -> None:
+    def formatted(clause, examples, labels):
+        template = 'Labels: {labels}. Reply in JSON {{"label": ...}}.\nClause: ' + clause
+        return [{"role": "user", "content": template.format(labels=", ".join(labels))}]
+
+    assert_fails(ex03.check_clause_messages, formatted, "raised")

@@ -7,6 +7,7 @@ import json
 import re
 from datetime import datetime, timedelta
 
+import pytest
 from exercise_support import assert_fails, assert_stubs_fail, stub
 
 from course_lib.grading import load_exercise
@@ -67,6 +68,7 @@ def test_questions_registered_with_points() -> None:
         ("4.2", 2, ("final_answer",)),
         ("4.3", 2, ("audit_refund",)),
         ("4.4", 2, ("iter_steps",)),
+        ("4.5", 2, ("refund_messages",)),
     ]
 
 
@@ -245,6 +247,7 @@ def test_stubs_fail_with_a_hint_and_missing_names_are_reported() -> None:
             "4.2": ("final_answer", stub),
             "4.3": ("audit_refund", stub),
             "4.4": ("iter_steps", stub),
+            "4.5": ("refund_messages", stub),
         },
         missing="4.4",
     )
@@ -255,3 +258,88 @@ def test_boundary_cases_in_the_check_are_what_they_claim() -> None:
     assert datetime(2024, 3, 20) - datetime(2024, 1, 15) == timedelta(days=65)
     assert datetime(2024, 3, 12) - datetime(2024, 2, 10) == timedelta(days=31)
     assert datetime(2024, 3, 31, 12) - datetime(2024, 3, 1, 12) == timedelta(days=30)
+
+
+# --------------------------------------------------------------------------- 4.5 the refund prompt
+
+
+def _refund_prompt(system, *, user=lambda request: request):
+    def refund_messages(request, windows):
+        return [
+            *({"role": "system", "content": s} for s in system(windows)),
+            {"role": "user", "content": user(request)},
+        ]
+
+    return refund_messages
+
+
+GOOD_REFUND_PROMPTS = {
+    "bullets": lambda w: [
+        "Refund windows:\n"
+        + "\n".join(f"* {c} – {d} days" for c, d in w.items())
+        + '\nDecide APPROVE or DENY. Output json: {"days_elapsed": n, "category": c, "decision": d}'
+    ],
+    "table-two-systems": lambda w: [
+        "| category | window (days) |\n" + "\n".join(f"| {c} | {d} |" for c, d in w.items()),
+        "Count the days first. Answer as a JSON object with keys days_elapsed, category, decision; "
+        "decision is DENY when the window has passed, else APPROVE.",
+    ],
+    "sentences": lambda w: [
+        " ".join(f"\nThe {c} window is {d} days." for c, d in w.items())
+        + '\nReturn JSON only ({"days_elapsed": ..., "category": ..., "decision": "APPROVE" or "DENY"}).'
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(GOOD_REFUND_PROMPTS))
+def test_differently_worded_refund_prompts_pass(name: str) -> None:
+    ex04.check_refund_messages(_refund_prompt(GOOD_REFUND_PROMPTS[name]))
+
+
+def test_a_refund_prompt_with_a_framed_request_passes() -> None:
+    ex04.check_refund_messages(
+        _refund_prompt(GOOD_REFUND_PROMPTS["bullets"], user=lambda r: f"Request:\n{r}")
+    )
+
+
+def _refund_without(part: str):
+    def parts(windows):
+        lines = {
+            "windows": "\n".join(f"- {c}: {d} days" for c, d in windows.items()),
+            "decisions": "Decide APPROVE or DENY.",
+            "json": 'Reply with JSON only: {"days_elapsed": 0, "category": "", "decision": ""}',
+        }
+        return ["\n".join(text for key, text in lines.items() if key != part)]
+
+    return parts
+
+
+@pytest.mark.parametrize(
+    ("impl", "hints"),
+    [
+        (_refund_prompt(_refund_without("windows")), ("assuming a 30-day window", "days in digits on one line")),
+        (_refund_prompt(lambda w: [_refund_without("windows")(w)[0] + "\nCategories: " + ", ".join(w)
+                                   + "\nWindows in days: " + ", ".join(str(d) for d in w.values())]),
+         ("assuming a 30-day window",)),
+        (_refund_prompt(lambda w: [_refund_without("windows")(w)[0] + "\n- defective_product: 90 days"
+                                   "\n- changed_mind: 30 days\n- shipping_damage: 14 days\n- other: 30 days"]),
+         ("do not state the window of", "late_delivery")),
+        (_refund_prompt(_refund_without("decisions")), ("APPROVE and DENY",)),
+        (_refund_prompt(_refund_without("json")), ("which code cannot parse", "JSON only")),
+        (_refund_prompt(lambda w: [_refund_without("json")(w)[0] + "\nAnswer in JSON."]),
+         ("missing: ['days_elapsed', 'category', 'decision']",)),
+        (_refund_prompt(_refund_without("none"), user=lambda r: "Decide the request."), ("end with a user message",)),
+    ],
+    ids=["no-windows", "windows-apart-from-categories", "fixed-windows", "no-decisions", "no-format",
+         "json-without-keys", "request-not-last"],
+)  # fmt: skip
+def test_refund_prompts_missing_a_stated_property_fail(impl, hints) -> None:
+    assert_fails(ex04.check_refund_messages, impl, *hints)
+
+
+def test_refund_prompt_through_str_format_fails() -> None:
+    def formatted(request, windows):
+        template = "Windows: {w}. APPROVE or DENY. JSON with days_elapsed, category, decision.\n" + request
+        return [{"role": "user", "content": template.format(w=windows)}]
+
+    assert_fails(ex04.check_refund_messages, formatted, "raised", "never through str.format")

@@ -15,7 +15,7 @@ from course_lib.grading import exercise_number, load_exercise
 ROOT = Path(__file__).resolve().parents[1]
 SCORES = ROOT / "tests" / "data" / "grading" / "mutation_scores.json"
 EQUIVALENT = ROOT / "tests" / "data" / "grading" / "equivalent_mutants.json"
-PROMPT_QUESTIONS = {"1.1", "11.4"}
+PROMPT_QUESTIONS = {"1.1", "1.5", "3.5", "4.5", "11.4"}
 TARGET = 0.90
 
 

@@ -1,7 +1,7 @@
 # %% [markdown]
 # # Exercise 01: garbage in, garbage out
 #
-# Four pieces of the banking support bot from lesson 01 (`notebooks/01_gigo.ipynb`). Complete each function
+# Five pieces of the banking support bot from lesson 01 (`notebooks/01_gigo.ipynb`). Complete each function
 # where it says so, run its `check(...)` cell for instant feedback, and grade the whole notebook with
 # `course grade exercises/01_gigo.ipynb`.
 #
@@ -130,6 +130,44 @@ def daily_cost(tiers: list[str], cost_per_query: dict[str, float], queries_per_d
 
 # %%
 check("1.4", daily_cost)
+
+# %% [markdown]
+# ## 1.5 From a vague prompt to a specific one
+#
+# The bot's first answer prompt was the customer's text alone, `[{"role": "user", "content": query}]`:
+# the model had to guess what the bank offers, when to give up and how long to write, and it guessed.
+# Write `grounded_messages(query, facts, fallback, max_words)`, the specific version:
+#
+# - one or more **system** messages that give the model every fact of `facts` word for word, and tell
+#   it to answer only from them;
+# - the exact reply to give when the facts do not answer the question: `fallback`, quoted in the
+#   instructions as it is (so the model can copy it);
+# - the length limit: at most `max_words` words, with the number written in digits;
+# - the customer's text, unchanged, as the **last** message, a user message (customer text never goes
+#   into the system instructions; braces or `%` in any of the texts must survive).
+#
+# The wording is yours. The check sends your messages to a scripted model that only knows what the
+# system messages tell it, only falls back or keeps to the limit when told how, and grades its replies.
+
+# %%
+def grounded_messages(query: str, facts: list[str], fallback: str, max_words: int) -> list[dict]:
+    """Messages that ground the answer in the facts, say what to reply when they do not cover it, and cap its length."""
+    # BEGIN SOLUTION: the facts, the fallback and the limit in the system message; the query last
+    system = "\n".join(
+        [
+            "You answer customer questions for the bank's support chat.",
+            "Answer only from these facts; do not add anything they do not say:",
+            *(f"- {fact}" for fact in facts),
+            f'If the facts do not answer the question, reply exactly: "{fallback}"',
+            f"Keep the answer to at most {max_words} words.",
+        ]
+    )
+    return [{"role": "system", "content": system}, {"role": "user", "content": query}]
+    # END SOLUTION
+
+
+# %%
+check("1.5", grounded_messages)
 
 # %% [markdown]
 # ## Putting it together

@@ -2,7 +2,8 @@
 # # Exercise 03: prompt engineering fundamentals
 #
 # You build the pieces of lesson 03's dynamic few-shot service: the few-shot request, a system prompt
-# assembled from parts, a top-k example selector, and the monthly cost of a static vs a dynamic prompt.
+# assembled from parts, a top-k example selector, the monthly cost of a static vs a dynamic prompt, and
+# the classifier's few-shot prompt.
 # Complete each function where it says `raise NotImplementedError`, run its `check(...)` cell for instant
 # feedback, and grade the whole notebook with `course grade exercises/03_prompt_fundamentals.ipynb`.
 
@@ -11,6 +12,7 @@ MODEL = "gpt-4o-mini"
 REQUESTS_PER_MONTH = 100_000
 
 # %%
+import json
 import math
 
 from course_lib.cost import price_of
@@ -139,6 +141,41 @@ def monthly_costs(static_messages, dynamic_messages, *, model, requests_per_mont
 
 # %%
 check("3.4", monthly_costs)
+
+# %% [markdown]
+# ## 3.5 The clause classifier's prompt
+#
+# Write the prompt the service sends: `clause_messages(clause, examples, labels)`, where `examples` is a
+# list of dicts with a `"text"` and a `"label"` (the nearest clauses from 3.3) and `labels` the allowed
+# categories. The request must have:
+#
+# - a **system** message that lists **every** label of `labels` by its exact name (from the argument,
+#   never a fixed list) and asks for a reply that is JSON only: `{"label": "<one of the labels>"}`;
+# - each example as a worked example in the right roles: its text in a **user** message, and the reply
+#   you want for it, that JSON with its label, in the **assistant** message right after;
+# - last, the clause, unchanged, as a **user** message.
+#
+# The wording is yours (`build_few_shot` and `build_system_prompt` from above may help). The check sends
+# your messages to a scripted model that only picks from labels the system message lists, only writes
+# JSON when asked to, and copies the reply format of the worked examples it is shown.
+
+# %%
+def clause_messages(clause: str, examples: list[dict], labels: list[str]) -> list[dict]:
+    """Few-shot messages: the labels and the JSON format in the system message, worked examples, the clause."""
+    # BEGIN SOLUTION: a system prompt from parts, examples as user/assistant pairs with JSON replies
+    system = build_system_prompt(
+        "You classify clauses of rental contracts.",
+        ["Choose exactly one label from this list: " + ", ".join(labels) + "."],
+        ['Reply with JSON only: {"label": "<one of the labels>"}.'],
+        [],
+    )
+    pairs = [(e["text"], json.dumps({"label": e["label"]})) for e in examples]
+    return build_few_shot(pairs, clause, system)
+    # END SOLUTION
+
+
+# %%
+check("3.5", clause_messages)
 
 # %% [markdown]
 # Put the pieces together: all 50 clauses in every request, or only the 3 nearest.

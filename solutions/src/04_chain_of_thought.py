@@ -1,7 +1,7 @@
 # %% [markdown]
 # # Exercise 04 · Chain of thought
 #
-# Four pieces of the lesson's engineering (`notebooks/04_chain_of_thought.ipynb`). Complete each function
+# Five pieces of the lesson's engineering (`notebooks/04_chain_of_thought.ipynb`). Complete each function
 # where it says so, run its `check(...)` cell for instant feedback, and grade the whole notebook with
 # `course grade exercises/04_chain_of_thought.ipynb`. Use only the standard library.
 
@@ -144,3 +144,42 @@ def iter_steps(deltas: Iterable[str]) -> Iterator[dict]:
 
 # %%
 check("4.4", iter_steps)
+
+# %% [markdown]
+# ## 4.5 The refund prompt that 4.3 audits
+#
+# 4.3 checks a model's refund claim; write the request that makes the model produce one.
+# `refund_messages(request, windows)` returns the messages for a refund request `request` (the customer's
+# text) under the policy `windows` (category → days):
+#
+# - one or more **system** messages that state the policy: **every** category of `windows` by its exact
+#   name, each with its window in days written in digits **on the same line** (e.g.
+#   `- late_delivery: 7 days`);
+# - the two decisions, `APPROVE` and `DENY`, by these exact names;
+# - a reply format code can parse: JSON only, with the keys `days_elapsed`, `category` and `decision`
+#   (listing `days_elapsed` first lets the model work out the days before it decides);
+# - the customer's text, unchanged, as the **last** message, a user message.
+#
+# The wording is yours. The check sends your messages to a scripted model that only knows the windows the
+# system messages state (it assumes 30 days otherwise), only uses decision names and keys it is given,
+# and grades the decision it returns.
+
+# %%
+def refund_messages(request: str, windows: dict[str, int]) -> list[dict]:
+    """A system message with the policy windows, the decisions and the JSON format; the request last."""
+    # BEGIN SOLUTION: one line per policy window, the decisions, the JSON keys; the request as the user turn
+    system = "\n".join(
+        [
+            "You decide refund requests under this policy. A refund is allowed if it is requested at most",
+            "the category's window after the purchase:",
+            *(f"- {category}: {days} days" for category, days in windows.items()),
+            "First work out how many whole days passed since the purchase, then decide APPROVE or DENY.",
+            'Reply with JSON only: {"days_elapsed": <days>, "category": "<category>", "decision": "APPROVE"}',
+        ]
+    )
+    return [{"role": "system", "content": system}, {"role": "user", "content": request}]
+    # END SOLUTION
+
+
+# %%
+check("4.5", refund_messages)

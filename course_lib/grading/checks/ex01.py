@@ -4,7 +4,9 @@
 only what the request makes answerable, then parsing the reply), 1.2 is the FAQ rule tier (regexes
 found anywhere in the query, any case, first rule wins), 1.3 picks the tier that answers a query
 (rules first, the classifier only when needed, low confidence escalates), 1.4 projects a sample
-batch's tier mix to a day's cost per tier and in total (compared with ``cascade_economics``).
+batch's tier mix to a day's cost per tier and in total (compared with ``cascade_economics``), 1.5
+turns a vague answer prompt into a specific one (checked through a scripted model that only uses the
+facts, the fallback reply and the length limit the system messages give it; the wording is free).
 """
 
 from __future__ import annotations
@@ -30,7 +32,13 @@ from . import (
     show,
 )
 
-__all__ = ["check_choose_tier", "check_daily_cost", "check_faq_answer", "check_intent_messages"]
+__all__ = [
+    "check_choose_tier",
+    "check_daily_cost",
+    "check_faq_answer",
+    "check_grounded_messages",
+    "check_intent_messages",
+]
 
 Messages = list[dict[str, Any]]
 
@@ -340,3 +348,109 @@ def check_daily_cost(daily_cost: Any) -> None:
         per_day=st.integers(1, 1_000_000),
         max_examples=60,
     )
+
+
+# --------------------------------------------------------------------------- 1.5 the specific prompt
+
+_BANK_FACTS = [
+    "Branches are open Monday to Friday, 9:00 to 17:00.",
+    "Wire transfers cost 0.5% of the amount, at least $10.",
+    "Freeze a lost card in the app under {Cards > Freeze}.",
+]
+_SHOP_FACTS = ["Parcels ship within 2 working days.", "Returns are free within 30 days of delivery."]
+
+#: (query, facts, fallback, max_words, index of the fact that answers it or None)
+_GROUNDED_CASES: list[tuple[str, list[str], str, int, int | None]] = [
+    ("How much does a wire transfer cost?", _BANK_FACTS,
+     "I don't know that yet; a colleague will reply within one working day.", 40, 1),
+    ("Can I open a savings account for my child? {urgent} 100%", _BANK_FACTS,
+     "I don't know that yet; a colleague will reply within one working day.", 40, None),
+    ("How long do I have to send a jumper back?", _SHOP_FACTS,
+     "Sorry, I can only help with shipping and returns.", 25, 1),
+    ("Do you sell gift cards?", _SHOP_FACTS, "Sorry, I can only help with shipping and returns.", 25, None),
+]  # fmt: skip
+
+_RAMBLE = (
+    "I hope this helps, and please do not hesitate to get in touch again whenever anything at all is "
+    "unclear, because our friendly team is always happy to walk you through every single option we "
+    "have, step by step, at any time of the day or night."
+)
+
+
+def _system_text(messages: Messages) -> str:
+    return "\n".join(str(m.get("content", "")) for m in messages if m.get("role") == "system")
+
+
+def _states_number(text: str, number: int) -> bool:
+    return re.search(rf"(?<![\d.]){number}(?![\d]|\.\d)", text) is not None
+
+
+def _grounded_model(
+    query: str, facts: Sequence[str], fallback: str, max_words: int, answer: int | None
+) -> Any:
+    """A scripted model that only knows what the system messages say, and only falls back or keeps to
+    the limit when they tell it how."""
+
+    def reply(messages: Messages, params: dict[str, Any]) -> str:
+        if messages[-1]["role"] != "user" or query not in messages[-1]["content"]:
+            return "Happy to help! What would you like to know?"
+        system = _system_text(messages)
+        if answer is not None:
+            text = facts[answer] if facts[answer] in system else "It costs $5 and takes about a week."
+        else:
+            text = fallback if fallback in system else "Sure, we offer that at every branch within two days."
+        return text if _states_number(system, max_words) else f"{text} {_RAMBLE}"
+
+    return reply
+
+
+@question("1.5", points=2, title="from a vague prompt to a specific one", target="grounded_messages")
+def check_grounded_messages(grounded_messages: Any) -> None:
+    """The facts, the exact fallback and the word limit in the system messages, the query last; any wording."""
+    for query, facts, fallback, max_words, answer in _GROUNDED_CASES:
+        given = list(facts)
+        what = f"grounded_messages({show(query)}, facts, {show(fallback)}, {max_words})"
+        messages = expect_type(call(grounded_messages, query, given, fallback, max_words), list, what)
+        if given != facts:
+            raise CheckFailed(f"{what} changed the facts list it was given: build a new list instead")
+        try:
+            validate_messages(messages)
+        except Exception as exc:
+            raise CheckFailed(
+                f"{what} returned messages the API would refuse: {exc} "
+                "(each message is a dict with a 'role' and a string 'content')"
+            ) from None
+        last = messages[-1]
+        if last["role"] != "user" or query not in last["content"]:
+            raise CheckFailed(
+                f"{what}: the last message is {show(last)}; end with a user message holding the customer's "
+                "text exactly as given (insert it as it is, never through str.format or %)"
+            )
+        system = _system_text(messages)
+        if query in system:
+            raise CheckFailed(
+                f"{what} puts the customer's text in a system message: keep it in the user message only, "
+                "so a customer cannot rewrite the instructions"
+            )
+        missing = [f for f in facts if f not in system]
+        if missing:
+            raise CheckFailed(
+                f"{what}: the facts {show(missing)} are not in the system messages word for word; give the "
+                "model every fact of `facts` in the system instructions (the model knows nothing else)"
+            )
+        got = (
+            scripted_provider(_grounded_model(query, facts, fallback, max_words, answer))
+            .complete(messages)
+            .text
+        )
+        said = f"a model given {what} replied {show(got)}"
+        if answer is None and not got.startswith(fallback):
+            raise CheckFailed(
+                f"{said}, a guess, because the facts do not cover the question: quote the exact fallback "
+                f"reply {show(fallback)} in the system instructions and say to use it then"
+            )
+        if len(got.split()) > max_words:
+            raise CheckFailed(
+                f"{said}, {len(got.split())} words: state the limit of at most {max_words} words in the "
+                "system instructions, with the number in digits"
+            )

@@ -3,25 +3,40 @@
 3.1 builds few-shot messages, 3.2 assembles a system prompt from parts (sections and content are
 checked, never wording), 3.3 selects the ``k`` examples nearest to a query by cosine similarity
 (against a brute-force reference on a small injected embedding function), 3.4 compares the monthly
-cost of a static and a dynamic few-shot prompt, output tokens included.
+cost of a static and a dynamic few-shot prompt, output tokens included, 3.5 writes the clause
+classifier's few-shot prompt (checked through a scripted model that only picks labels the system message
+lists, only writes JSON when asked to and copies the worked examples' replies; the wording is free).
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import re
 from collections.abc import Sequence
 from typing import Any
 
 from ...cost import price_of
+from ...providers.base import validate_messages
 from ...tokens import count_message_tokens
-from . import CheckFailed, call, expect_raises, expect_type, is_close, property_check, question, show
+from . import (
+    CheckFailed,
+    call,
+    expect_raises,
+    expect_type,
+    is_close,
+    property_check,
+    question,
+    scripted_provider,
+    show,
+)
 
 __all__ = [
     "SECTIONS",
     "check_build_few_shot",
     "check_build_system_prompt",
+    "check_clause_messages",
     "check_monthly_costs",
     "check_top_k",
     "letter_embed",
@@ -338,3 +353,139 @@ def check_monthly_costs(monthly_costs: Any) -> None:
                 raise CheckFailed(
                     f"{what}: {key} = {show(got[key])}; expected about {want[key]:.6g} ({hint})"
                 )
+
+
+# --------------------------------------------------------------------------- 3.5
+
+#: (clause, examples, labels, the label a model that reads the request well gives)
+_CLAUSE_CASES: list[tuple[str, list[dict], list[str], str]] = [
+    (
+        'Invoices are charged at 100% of list price {net 30}, "no discount" — %s',
+        [
+            {"text": "We refund returned items within 14 days.", "label": "returns"},
+            {"text": "Parcels leave the warehouse the next day.", "label": "shipping"},
+            {"text": "Your card is charged when the order ships.", "label": "billing"},
+        ],
+        ["shipping", "returns", "billing", "other"],
+        "billing",
+    ),
+    ("The VPN drops every hour\nsince the update.", [], ["network_issue", "access_request", "hardware"],
+     "network_issue"),
+    (
+        "The landlord repairs the boiler within 48 hours of being told it is broken.",
+        [
+            {"text": "Rent is due on the first day of each month.", "label": "payment"},
+            {"text": "Either party may end the lease with two months' notice.", "label": "termination"},
+        ],
+        ["payment", "termination", "maintenance", "deposit"],
+        "maintenance",
+    ),
+]  # fmt: skip
+
+
+def _json_label(text: str) -> Any:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    return data.get("label") if isinstance(data, dict) else None
+
+
+def _is_word_in(text: str, word: str) -> bool:
+    return re.search(rf"(?<![A-Za-z0-9_]){re.escape(word)}(?![A-Za-z0-9_])", text) is not None
+
+
+def _shown(messages: list[dict], example: dict) -> bool:
+    """Whether an example is a worked example: its text in a user message, its JSON reply right after."""
+    return any(
+        m["role"] == "user"
+        and example["text"] in m["content"]
+        and nxt["role"] == "assistant"
+        and _json_label(nxt["content"]) == example["label"]
+        for m, nxt in itertools.pairwise(messages)
+    )
+
+
+def _clause_model(clause: str, examples: list[dict], labels: list[str], label: str) -> Any:
+    """A scripted model: picks only labels the system message lists, writes JSON only when asked, and
+    copies the reply format of the worked examples it is shown."""
+
+    def reply(messages: list[dict], params: dict[str, Any]) -> str:
+        if messages[-1]["role"] != "user" or clause not in messages[-1]["content"]:
+            return "Happy to help! Which clause should I classify?"
+        system = "\n".join(m["content"] for m in messages if m["role"] == "system")
+        if not all(_is_word_in(system, name) for name in labels):
+            return json.dumps({"label": "general"})
+        if "json" not in system.lower():
+            return f"This clause is about {label}."
+        if not all(_shown(messages, e) for e in examples):
+            return f"Label: {label}"
+        return json.dumps({"label": label})
+
+    return reply
+
+
+def _explain_example(messages: list[dict], example: dict) -> str:
+    users = [i for i, m in enumerate(messages) if m["role"] == "user" and example["text"] in m["content"]]
+    if not users:
+        return (
+            f"the example {show(example['text'])} is not in a user message: give each example's text its own "
+            "user message"
+        )
+    following = messages[users[0] + 1]
+    return (
+        f"the example {show(example['text'])} is followed by {show(following)}; right after each example's user "
+        f'message put the reply you want for it as an assistant message, the JSON {{"label": '
+        f"{json.dumps(example['label'])}}}, so the model copies that format"
+    )
+
+
+@question("3.5", points=2, title="the clause classifier's prompt", target="clause_messages")
+def check_clause_messages(clause_messages: Any) -> None:
+    """Labels and a JSON format in the system message, worked examples in user/assistant roles, the clause
+    last; any wording."""
+    for clause, examples, labels, label in _CLAUSE_CASES:
+        given_examples, given_labels = [dict(e) for e in examples], list(labels)
+        what = f"clause_messages({show(clause)}, <{len(examples)} examples>, {show(labels)})"
+        try:
+            built = call(clause_messages, clause, given_examples, given_labels)
+        except CheckFailed as exc:
+            raise CheckFailed(
+                f"{exc} (the clause contains braces, quotes or %: insert it as it is, never through "
+                "str.format or % on text that holds it)"
+            ) from None
+        messages = expect_type(built, list, what)
+        if given_examples != examples or given_labels != labels:
+            raise CheckFailed(f"{what} changed the examples or labels it was given: build new lists instead")
+        try:
+            validate_messages(messages)
+        except Exception as exc:
+            raise CheckFailed(
+                f"{what} returned messages the API would refuse: {exc} "
+                "(each message is a dict with a 'role' and a string 'content')"
+            ) from None
+        messages = [{"role": m["role"], "content": m["content"]} for m in messages]
+        if messages[-1]["role"] != "user" or clause not in messages[-1]["content"]:
+            raise CheckFailed(
+                f"{what}: the last message is {show(messages[-1])}; end with the clause, unchanged, as a user "
+                "message (insert it as it is, never through str.format or %)"
+            )
+        got = scripted_provider(_clause_model(clause, examples, labels, label)).complete(messages).text
+        if _json_label(got) == label:
+            continue
+        said = f"a model given {what} replied {show(got)}"
+        system = "\n".join(m["content"] for m in messages if m["role"] == "system")
+        missing = [name for name in labels if not _is_word_in(system, name)]
+        if missing:
+            raise CheckFailed(
+                f"{said}: the system message does not list {show(missing)}; list every label of `labels` by its "
+                "exact name (build the list from the argument, not a fixed list)"
+            )
+        if "json" not in system.lower():
+            raise CheckFailed(
+                f'{said}: ask in the system message for JSON only, {{"label": "<one of the labels>"}}'
+            )
+        unshown = [e for e in examples if not _shown(messages, e)]
+        if unshown:
+            raise CheckFailed(f"{said}: {_explain_example(messages, unshown[0])}")
+        raise CheckFailed(f'{said}; expected {{"label": {json.dumps(label)}}}')

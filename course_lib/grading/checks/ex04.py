@@ -2,18 +2,38 @@
 
 4.1 builds a chain-of-thought request; 4.2 reads the final answer, not the first number; 4.3 audits a
 model's refund claim with date arithmetic done in code, boundary included; 4.4 turns streamed pieces
-cut anywhere into complete JSON-line steps, as soon as each line ends (property-based).
+cut anywhere into complete JSON-line steps, as soon as each line ends (property-based); 4.5 writes the
+refund request whose reply 4.3 audits (checked through a scripted model that only knows the windows,
+decision names and JSON keys the system messages give it; the wording is free).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from . import CheckFailed, call, expect_close, expect_raises, expect_type, property_check, question, show
+from ...providers.base import validate_messages
+from . import (
+    CheckFailed,
+    call,
+    expect_close,
+    expect_raises,
+    expect_type,
+    property_check,
+    question,
+    scripted_provider,
+    show,
+)
 
-__all__ = ["check_audit_refund", "check_cot_messages", "check_final_answer", "check_iter_steps"]
+__all__ = [
+    "check_audit_refund",
+    "check_cot_messages",
+    "check_final_answer",
+    "check_iter_steps",
+    "check_refund_messages",
+]
 
 # ---------------------------------------------------------------- 4.1
 
@@ -376,3 +396,102 @@ def check_iter_steps(iter_steps: Any) -> None:
         cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=10),
         max_examples=80,
     )
+
+
+# ---------------------------------------------------------------- 4.5
+
+_STORE_WINDOWS = {"warranty_repair": 365, "late_delivery": 7, "changed_mind": 30}
+_SHOP_WINDOWS = {"defective_product": 90, "changed_mind": 30, "shipping_damage": 14, "other": 30}
+
+#: (request, windows, days elapsed, category, the right decision); each decision differs from what a
+#: model assuming a 30-day window would give.
+_REFUND_CASES: list[tuple[str, dict[str, int], int, str, str]] = [
+    ("The kettle I bought 200 days ago stopped heating. {order 17} Refund 100%?", _STORE_WINDOWS, 200,
+     "warranty_repair", "APPROVE"),
+    ("My parcel came 12 days late and I want my money back.", _STORE_WINDOWS, 12, "late_delivery", "DENY"),
+    ("The box arrived crushed; I bought it 20 days ago.\nCan I get a refund?", _SHOP_WINDOWS, 20,
+     "shipping_damage", "DENY"),
+]  # fmt: skip
+_KEYS = ("days_elapsed", "category", "decision")
+
+
+def _window_stated(system: str, category: str, days: int) -> bool:
+    return any(
+        re.search(rf"(?<![A-Za-z0-9_]){re.escape(category)}(?![A-Za-z0-9_])", line)
+        and re.search(rf"(?<![\d.]){days}(?![\d])", line)
+        for line in system.splitlines()
+    )
+
+
+def _refund_model(request: str, windows: dict[str, int], days: int, category: str) -> Any:
+    """A scripted model: knows only the windows stated in the system messages (30 days otherwise), uses
+    APPROVE / DENY and the JSON keys only when given them."""
+
+    def reply(messages: list[dict], params: dict[str, Any]) -> str:
+        if messages[-1]["role"] != "user" or request not in messages[-1]["content"]:
+            return "Happy to help! What would you like a refund for?"
+        system = "\n".join(m["content"] for m in messages if m["role"] == "system")
+        window = windows[category] if _window_stated(system, category, windows[category]) else 30
+        approve = days <= window
+        if "APPROVE" in system and "DENY" in system:
+            decision = "APPROVE" if approve else "DENY"
+        else:
+            decision = "refund granted" if approve else "no refund"
+        if "json" not in system.lower() or not all(key in system for key in _KEYS):
+            return f"It has been {days} days since the purchase, so: {decision}."
+        return json.dumps({"days_elapsed": days, "category": category, "decision": decision})
+
+    return reply
+
+
+@question("4.5", points=2, title="the refund prompt that 4.3 audits", target="refund_messages")
+def check_refund_messages(refund_messages: Any) -> None:
+    """Every window on a line with its days, APPROVE/DENY, JSON with the three keys, the request last; any
+    wording."""
+    for request, windows, days, category, decision in _REFUND_CASES:
+        given = dict(windows)
+        what = f"refund_messages({show(request)}, {show(given)})"
+        try:
+            built = call(refund_messages, request, given)
+        except CheckFailed as exc:
+            raise CheckFailed(
+                f"{exc} (the request contains braces, % or a newline: insert it as it is, never through "
+                "str.format or % on the customer's text)"
+            ) from None
+        messages = expect_type(built, list, what)
+        if given != windows:
+            raise CheckFailed(f"{what} changed the windows it was given: read them, do not modify them")
+        try:
+            validate_messages(messages)
+        except Exception as exc:
+            raise CheckFailed(
+                f"{what} returned messages the API would refuse: {exc} "
+                "(each message is a dict with a 'role' and a string 'content')"
+            ) from None
+        if messages[-1]["role"] != "user" or request not in messages[-1]["content"]:
+            raise CheckFailed(
+                f"{what}: the last message is {show(messages[-1])}; end with a user message holding the "
+                "customer's request exactly as given"
+            )
+        got = scripted_provider(_refund_model(request, windows, days, category)).complete(messages).text
+        try:
+            parsed = json.loads(got)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict) and parsed.get("decision") == decision:
+            continue
+        said = f"a model given {what} replied {show(got)}"
+        system = "\n".join(m["content"] for m in messages if m["role"] == "system")
+        unstated = [c for c, d in windows.items() if not _window_stated(system, c, d)]
+        if unstated:
+            raise CheckFailed(
+                f"{said}, assuming a 30-day window: the system messages do not state the window of "
+                f"{show(unstated)}; write every category of `windows` with its days in digits on one line"
+            )
+        if "APPROVE" not in system or "DENY" not in system:
+            raise CheckFailed(f"{said}: name the two decisions, APPROVE and DENY, in the system instructions")
+        missing = [key for key in _KEYS if key not in system]
+        raise CheckFailed(
+            f"{said}, which code cannot parse: ask for JSON only with the keys days_elapsed, category and "
+            f"decision (missing: {show(missing)})"
+        )
