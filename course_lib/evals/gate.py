@@ -100,6 +100,14 @@ def gate(
     )
 
 
+def _default_log_dir() -> str:
+    import os
+    import tempfile
+    from pathlib import Path
+
+    return os.environ.get("COURSE_EVAL_LOGS") or str(Path(tempfile.gettempdir()) / "course-inspect-logs")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m course_lib.evals.gate``: exit 1 when the candidate prompt version regresses (lesson 11)."""
     parser = argparse.ArgumentParser(
@@ -122,6 +130,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--alpha", type=float, default=0.05)
     parser.add_argument("--tolerance", type=float, default=0.0)
+    parser.add_argument(
+        "--log-dir",
+        default=None,
+        help="where Inspect writes its logs (default: COURSE_EVAL_LOGS or a temp folder)",
+    )
     args = parser.parse_args(argv)
 
     from inspect_ai import eval as inspect_eval
@@ -135,8 +148,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             name_extraction(version=version, epochs=args.epochs),
             model=model,
             model_args=model_args,
+            log_dir=args.log_dir or _default_log_dir(),
             display="none",
             log_level="error",
+            log_realtime=False,
+            score_display=False,
         )
         if log.status != "success":
             print(f"eval of version {version} ended {log.status}: {log.error}", file=sys.stderr)
