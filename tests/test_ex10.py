@@ -78,22 +78,24 @@ def calculate_ok(expression):
 SYSTEM = "Reply with one JSON step: step, step_type, thought, expression, answer."
 
 
-def solve_ok(provider, problem, max_iterations=8, calculator=safe_eval):
-    """Another style: a while loop, validation with the lesson's schema, a different feedback wording."""
+def solve_ok(provider, problem, max_iterations=8, calculator=safe_eval, max_corrections=2):
+    """Another style: a for loop per step with an inner retry loop, the lesson's schema, other wording."""
     messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": problem}]
-    used, calls = 0, 0
-    while calls < max_iterations:
-        calls += 1
-        reply = provider.complete(messages)
-        used += reply.usage.total_tokens
-        messages.append({"role": "assistant", "content": reply.text})
-        try:
-            step = StepOk.model_validate_json(reply.text)
-        except ValidationError as exc:
-            messages.append({"role": "user", "content": f"Invalid: {exc.error_count()} error(s): {exc}"})
-            continue
+    used = 0
+    for steps in range(max_iterations):
+        for _attempt in range(max_corrections + 1):
+            reply = provider.complete(messages)
+            used += reply.usage.total_tokens
+            messages.append({"role": "assistant", "content": reply.text})
+            try:
+                step = StepOk.model_validate_json(reply.text)
+                break
+            except ValidationError as exc:
+                messages.append({"role": "user", "content": f"Invalid: {exc.error_count()} error(s): {exc}"})
+        else:
+            return {"status": "invalid_output", "answer": None, "iterations": steps, "tokens": used}
         if step.step_type == "final_answer":
-            return {"status": "answered", "answer": step.answer, "iterations": calls, "tokens": used}
+            return {"status": "answered", "answer": step.answer, "iterations": steps + 1, "tokens": used}
         note = "ok"
         if step.expression:
             try:
@@ -101,7 +103,76 @@ def solve_ok(provider, problem, max_iterations=8, calculator=safe_eval):
             except ValueError as exc:
                 note = f"error: {exc}"
         messages.append({"role": "user", "content": note})
-    return {"status": "max_iterations", "answer": None, "iterations": calls, "tokens": used}
+    return {"status": "max_iterations", "answer": None, "iterations": max_iterations, "tokens": used}
+
+
+def _charging_loop(
+    *, per_correction_iteration=False, reset=True, budget=None, off_by_one=False, status="invalid_output"
+):
+    """The solution's loop with one of the iteration/correction mistakes planted."""
+
+    def solve(provider, problem, max_iterations=8, calculator=safe_eval, max_corrections=2):
+        allowed = max_corrections if budget is None else budget
+        messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": problem}]
+        used = iterations = corrections = 0
+        while iterations < max_iterations:
+            reply = provider.complete(messages)
+            used += reply.usage.total_tokens
+            messages.append({"role": "assistant", "content": reply.text})
+            try:
+                step = StepOk.model_validate_json(reply.text)
+            except ValidationError as exc:
+                if per_correction_iteration:
+                    iterations += 1
+                    messages.append({"role": "user", "content": f"Invalid: {exc}"})
+                    continue
+                if corrections == allowed + (1 if off_by_one else 0):
+                    return {"status": status, "answer": None, "iterations": iterations, "tokens": used}
+                corrections += 1
+                messages.append({"role": "user", "content": f"Invalid: {exc}"})
+                continue
+            iterations += 1
+            if reset:
+                corrections = 0
+            if step.step_type == "final_answer":
+                return {"status": "answered", "answer": step.answer, "iterations": iterations, "tokens": used}
+            try:
+                note = f"= {calculator(step.expression)}" if step.expression else "ok"
+            except ValueError as exc:
+                note = f"error: {exc}"
+            messages.append({"role": "user", "content": note})
+        return {"status": "max_iterations", "answer": None, "iterations": iterations, "tokens": used}
+
+    return solve
+
+
+def test_solution_loop_shape_with_the_mistake_helper_passes() -> None:
+    ex10.check_solve(_charging_loop())
+
+
+def test_loop_charging_an_iteration_per_correction_fails() -> None:
+    assert_fails(
+        ex10.check_solve,
+        _charging_loop(per_correction_iteration=True),
+        "expected 2, the accepted steps",
+        "not an iteration",
+    )
+
+
+def test_loop_whose_corrections_are_not_reset_per_step_fails() -> None:
+    assert_fails(ex10.check_solve, _charging_loop(reset=False), "each accepted step starts its own count")
+
+
+def test_loop_ignoring_the_max_corrections_argument_fails() -> None:
+    assert_fails(ex10.check_solve, _charging_loop(budget=2), "max_corrections=1", "expected 2 calls")
+
+
+def test_loop_allowing_one_correction_too_many_fails() -> None:
+    assert_fails(ex10.check_solve, _charging_loop(off_by_one=True), "made 4 call(s)", "expected 3 calls")
+
+
+def test_loop_reporting_the_wrong_status_when_corrections_run_out_fails() -> None:
+    assert_fails(ex10.check_solve, _charging_loop(status="max_iterations"), "'invalid_output'")
 
 
 def test_correct_implementations_in_another_style_pass() -> None:
@@ -304,7 +375,7 @@ def test_loop_that_crashes_on_prose_fails() -> None:
     assert_fails(ex10.check_solve, trusting, "first reply is prose", "JSONDecodeError")
 
 
-def test_loop_that_does_not_count_invalid_replies_fails() -> None:
+def test_loop_with_unbounded_corrections_fails() -> None:
     def corrections_are_free(provider, problem, max_iterations=8, calculator=safe_eval):
         messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": problem}]
         used, iteration = 0, 0
@@ -325,18 +396,18 @@ def test_loop_that_does_not_count_invalid_replies_fails() -> None:
             )
         return {"status": "max_iterations", "answer": None, "iterations": iteration, "tokens": used}
 
-    assert_fails(ex10.check_solve, corrections_are_free, "the invalid reply counts")
+    assert_fails(ex10.check_solve, corrections_are_free, "each invalid reply against that step's corrections")
 
 
 def test_loop_that_crashes_on_a_calculator_error_fails() -> None:
-    def fragile(provider, problem, max_iterations=8, calculator=safe_eval):
+    def fragile(provider, problem, max_iterations=8, calculator=safe_eval, max_corrections=2):
         def strict(expression):
             try:
                 return calculator(expression)
             except ValueError as exc:
                 raise RuntimeError(f"calculator failed: {exc}") from exc
 
-        return solve_ok(provider, problem, max_iterations, strict)
+        return solve_ok(provider, problem, max_iterations, strict, max_corrections)
 
     assert_fails(ex10.check_solve, fragile, "calculator refuses", "RuntimeError")
 

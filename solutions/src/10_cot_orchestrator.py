@@ -118,24 +118,29 @@ check("10.2", calculate)
 # %% [markdown]
 # ## 10.3 The loop, and when it stops
 #
-# Write `solve(provider, problem, max_iterations=MAX_ITERATIONS, calculator=calculate)`, the agent loop:
+# Write `solve(provider, problem, max_iterations=MAX_ITERATIONS, calculator=calculate, max_corrections=2)`,
+# the agent loop:
 #
 # 1. Start the conversation with the `SYSTEM` message below and a user message holding the `problem`.
-# 2. Each iteration makes **one** call, `reply = provider.complete(messages)`, and appends `reply.text`
-#    to the conversation as an `assistant` message. Every call counts as an iteration.
-# 3. If the reply is not a valid step (not a JSON object, or not a valid `Step`), append a `user` message
-#    that says what was wrong, and go on: the model gets to correct itself in the next iteration.
+# 2. Each call, `reply = provider.complete(messages)`, appends `reply.text` to the conversation as an
+#    `assistant` message. An **iteration** is one accepted step: a reply that is a valid `Step`.
+# 3. If the reply is not a valid step (not a JSON object, or not a valid `Step`), it is a **correction**:
+#    append a `user` message that says what was wrong and call again. A correction does not use up an
+#    iteration (charging an iteration per correction is the bug lesson 10 warns about: a few bad replies
+#    would end the run before the model has taken its steps). Each step may have at most
+#    `max_corrections` corrections; when an invalid reply comes and they have run out, stop with `status`
+#    `"invalid_output"` and answer `None`. The count starts again at each accepted step.
 # 4. A `final_answer` step ends the loop at once: return `status` `"answered"` and its `answer`.
 # 5. A step with an `expression` (a `calculate` step, or a `verify` step with one) goes to
 #    `calculator(expression)`. Append a `user` message with the result, written exactly as the calculator
 #    returned it (`str(value)`), so the model uses the calculator's number instead of its own. If the
 #    calculator raises `ValueError`, put the error message in that user message instead; don't crash.
-# 6. After `max_iterations` calls without a final answer, stop with `status` `"max_iterations"` and answer
-#    `None`.
+# 6. After `max_iterations` accepted steps without a final answer, stop with `status` `"max_iterations"`
+#    and answer `None`.
 #
-# Return a dict: `"status"`, `"answer"`, `"iterations"` (calls made) and `"tokens"`: the tokens of the
-# **whole run**, every call's `reply.usage.total_tokens` added up. (A common mistake is to report only the
-# last call's tokens, which under-counts a seven-step run several times over.)
+# Return a dict: `"status"`, `"answer"`, `"iterations"` (accepted steps) and `"tokens"`: the tokens of the
+# **whole run**, every call's `reply.usage.total_tokens` added up, corrections included. (A common mistake
+# is to report only the last call's tokens, which under-counts a seven-step run several times over.)
 
 # %%
 SYSTEM = (
@@ -146,22 +151,29 @@ SYSTEM = (
 )
 
 
-def solve(provider, problem: str, max_iterations: int = MAX_ITERATIONS, calculator=calculate) -> dict:
-    """Run the agent loop until a final answer or max_iterations calls; report the whole run's tokens."""
-    # BEGIN SOLUTION: the loop: call, validate, stop on a final answer, run the calculator, feed back
+def solve(
+    provider, problem: str, max_iterations: int = MAX_ITERATIONS, calculator=calculate, max_corrections: int = 2
+) -> dict:
+    """Run the agent loop until a final answer, max_iterations accepted steps or too many corrections."""
+    # BEGIN SOLUTION: the loop: call, validate (correct within a budget), stop on a final answer, calculate
     messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": f"Problem: {problem}"}]
-    tokens = 0
-    for iteration in range(1, max_iterations + 1):
+    tokens = iterations = corrections = 0
+    while iterations < max_iterations:
         reply = provider.complete(messages)
         tokens += reply.usage.total_tokens
         messages.append({"role": "assistant", "content": reply.text})
         try:
             step = Step.model_validate_json(reply.text)
         except ValueError as exc:
+            if corrections == max_corrections:
+                return {"status": "invalid_output", "answer": None, "iterations": iterations, "tokens": tokens}
+            corrections += 1
             messages.append({"role": "user", "content": f"Your reply is not a valid step: {exc}\nReply with one JSON object."})
             continue
+        iterations += 1
+        corrections = 0
         if step.step_type == "final_answer":
-            return {"status": "answered", "answer": step.answer, "iterations": iteration, "tokens": tokens}
+            return {"status": "answered", "answer": step.answer, "iterations": iterations, "tokens": tokens}
         if step.expression:
             try:
                 feedback = f"Calculator: {step.expression} = {calculator(step.expression)}"
@@ -170,7 +182,7 @@ def solve(provider, problem: str, max_iterations: int = MAX_ITERATIONS, calculat
         else:
             feedback = "Go on with the next step."
         messages.append({"role": "user", "content": f"{feedback}\nReply with step {step.step + 1}."})
-    return {"status": "max_iterations", "answer": None, "iterations": max_iterations, "tokens": tokens}
+    return {"status": "max_iterations", "answer": None, "iterations": iterations, "tokens": tokens}
     # END SOLUTION
 
 

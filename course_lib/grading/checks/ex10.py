@@ -335,15 +335,26 @@ def _script(replies: list[ChatResult], *, then: Any = None, limit: int = 40) -> 
     return scripted_provider(answer)
 
 
-def _solve(solve: Any, provider: Any, calculator: Any, max_iterations: int, story: str) -> dict[str, Any]:
+def _solve(
+    solve: Any, provider: Any, calculator: Any, max_iterations: int, story: str, **extra: Any
+) -> dict[str, Any]:
     try:
-        got = call(solve, provider, PROBLEM, max_iterations=max_iterations, calculator=calculator, timeout=10)
+        got = call(
+            solve,
+            provider,
+            PROBLEM,
+            max_iterations=max_iterations,
+            calculator=calculator,
+            timeout=10,
+            **extra,
+        )
     except CheckFailed as exc:
         if isinstance(exc.__cause__, _LoopRanOn):
             raise CheckFailed(
                 f"{story}: solve kept calling the model ({len(provider.calls)} calls with "
-                f"max_iterations={max_iterations}); {exc.__cause__}. Count every call as an iteration and stop "
-                "at max_iterations, or at a final answer"
+                f"max_iterations={max_iterations}); {exc.__cause__}. Count each accepted step as an iteration and "
+                "each invalid reply against that step's corrections, and stop at max_iterations, when the "
+                "corrections run out, or at a final answer"
             ) from None
         raise CheckFailed(f"{story}: {exc}") from None
     if not isinstance(got, dict) or not {"status", "answer", "iterations", "tokens"} <= set(got):
@@ -413,7 +424,7 @@ def _check_answered_run(solve: Any) -> None:
             "'answered' and the final_answer step's answer, '49403 and 0.875'"
         )
     if got["iterations"] != 4:
-        raise CheckFailed(f"{story}: solve reported iterations={show(got['iterations'])}; it made 4 calls")
+        raise CheckFailed(f"{story}: solve reported iterations={show(got['iterations'])}; it took 4 steps")
     if calculator.calls[:1] != ["127 * 389"]:
         raise CheckFailed(
             f"{story}: the calculator passed to solve was called with {show(calculator.calls)}; send each step's "
@@ -480,24 +491,54 @@ def _check_invalid_replies(solve: Any) -> None:
     got = _solve(solve, provider, _Calculator({"127 * 389": 49403}), 8, story)
     if len(provider.calls) >= 2:
         _fed_back(provider, 1, prose, story, "what was wrong with it, so the model can correct itself")
-    if (
-        got["status"] != "answered"
-        or got["answer"] != "49403"
-        or got["iterations"] != 3
-        or got["tokens"] != 488
-    ):
+    if got["status"] != "answered" or got["answer"] != "49403" or got["tokens"] != 488:
         raise CheckFailed(
-            f"{story}: solve returned {show(got)}; expected status 'answered', answer '49403', 3 iterations (the "
-            "invalid reply counts) and 488 tokens: tell the model what was wrong and carry on"
+            f"{story}: solve returned {show(got)}; expected status 'answered', answer '49403' and 488 tokens (every "
+            "call counts, the invalid one too): tell the model what was wrong and carry on"
         )
-    story = "a scripted model that never writes JSON, max_iterations=4"
-    provider = _script([], then=lambda n: _chat("I think the answer is 42.", 80, 9))
-    got = _solve(solve, provider, _Calculator({}), 4, story)
-    if len(provider.calls) != 4 or got["status"] != "max_iterations" or got["answer"] is not None:
+    if got["iterations"] != 2:
         raise CheckFailed(
-            f"{story}: solve made {len(provider.calls)} call(s) and returned {show(got)}; expected 4 calls and status "
-            "'max_iterations' with no answer: invalid replies count as iterations, so they cannot keep the loop alive"
+            f"{story}: solve reported iterations={show(got['iterations'])}; expected 2, the accepted steps: an "
+            "invalid reply is a correction, not an iteration (charging an iteration per correction lets a few "
+            "bad replies end the run before the model has taken its steps)"
         )
+
+    story = "a scripted model that needs two corrections at each of its two steps, max_iterations=2"
+    bad = [_chat("Let me think.", 30, 5), _chat('{"step": "one"}', 30, 5)]
+    replies = [
+        *bad,
+        _chat(_step(1, "analyze", "Two numbers to compute."), 60, 10),
+        *bad,
+        _chat(_step(2, "final_answer", "Done.", answer="49403 and 0.875"), 60, 10),
+    ]
+    provider = _script(replies)
+    got = _solve(solve, provider, _Calculator({}), 2, story)
+    if got["status"] != "answered" or got["iterations"] != 2 or got["tokens"] != 280:
+        raise CheckFailed(
+            f"{story}: solve made {len(provider.calls)} call(s) and returned {show(got)}; expected status "
+            "'answered' after 6 calls, 2 iterations and 280 tokens: corrections do not use up iterations, and "
+            "each accepted step starts its own count of max_corrections"
+        )
+
+    for corrections in (None, 1, 0):
+        cap = 2 if corrections is None else corrections
+        extra = {} if corrections is None else {"max_corrections": corrections}
+        shown = "the default max_corrections=2" if corrections is None else f"max_corrections={corrections}"
+        story = f"a scripted model that never writes JSON, max_iterations=4, {shown}"
+        provider = _script([], then=lambda n: _chat("I think the answer is 42.", 80, 9))
+        got = _solve(solve, provider, _Calculator({}), 4, story, **extra)
+        calls = len(provider.calls)
+        if calls != 1 + cap or got["status"] != "invalid_output" or got["answer"] is not None:
+            raise CheckFailed(
+                f"{story}: solve made {calls} call(s) and returned {show(got)}; expected {1 + cap} calls (the reply "
+                f"and {cap} correction(s)) and status 'invalid_output' with no answer: count each invalid reply "
+                "against the step's max_corrections and stop when they run out"
+            )
+        if got["iterations"] != 0 or got["tokens"] != 89 * calls:
+            raise CheckFailed(
+                f"{story}: solve reported iterations={show(got['iterations'])}, tokens={show(got['tokens'])}; "
+                f"expected 0 (no step was accepted) and {89 * calls} (every call used 89 tokens)"
+            )
 
 
 def _check_calculator_errors(solve: Any) -> None:
