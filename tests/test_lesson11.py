@@ -127,3 +127,10 @@ def test_inspect_eval_runs_offline_from_the_command_line(tmp_path: Path) -> None
         assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     scores = [re.findall(r"accuracy\s+([0-9.]+)", o.stdout) for o in outs]
     assert scores[0] and scores[0] == scores[1], [o.stdout[-1500:] for o in outs]
+
+
+def test_inspect_and_the_plain_replay_give_the_same_verdicts_answer_by_answer() -> None:
+    from course_lib.lessons.l11_evaluation.runs import replay_names
+
+    for version in ("1.0.0", "2.0.0"):
+        assert replay_names(version) == run_names(version).scores["exact_json"]

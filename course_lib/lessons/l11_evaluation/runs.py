@@ -25,6 +25,7 @@ __all__ = [
     "VERSIONS",
     "EvalRun",
     "log_dir",
+    "replay_names",
     "run_intents",
     "run_names",
 ]
@@ -141,3 +142,28 @@ def run_intents(epochs: int = EPOCHS) -> EvalRun:
             answers.setdefault(case.id, []).append(text)
             scores.setdefault(case.id, []).append(intent_of(text, categories) == case.target)
     return EvalRun(task="intent_classification", scores={"intent_match": scores}, answers=answers)
+
+
+@lru_cache(maxsize=4)
+def replay_names(version: str, epochs: int = EPOCHS) -> dict[str, list[bool]]:
+    """Exact-JSON verdicts per case and epoch, replayed through the provider without Inspect (lesson 11).
+
+    The same requests and scorer as :func:`run_names`, for lessons that need the figures but not
+    Inspect's fixed start-up cost (lesson 09's drift check).
+    """
+    from course_lib.evals.datasets import load_golden
+    from course_lib.evals.scorers import exact_json_name
+    from course_lib.evals.tasks import NAME_PARAMS
+    from course_lib.prompt_files import load_prompt_version
+    from course_lib.providers.registry import get_provider
+    from course_lib.providers.replay.scope import sample_scope
+
+    provider = get_provider("replay", model=LOCAL_MODEL, recordings=RECORDINGS)
+    prompt = load_prompt_version("name_extractor", version)
+    scores: dict[str, list[bool]] = {}
+    for case in load_golden("names"):
+        for epoch in range(epochs):
+            with sample_scope(epoch):
+                answer = provider.complete(prompt.messages(case.input), **NAME_PARAMS).text
+            scores.setdefault(case.id, []).append(exact_json_name(answer, case.target))
+    return scores
