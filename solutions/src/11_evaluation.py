@@ -12,6 +12,9 @@
 # (`pip install 'course-lib[local]'`). The grader starts the model server when none is running; without
 # the extra that question is reported as *not graded* and the total says the grade is incomplete.
 
+# %% tags=["parameters"]
+ALPHA = 0.05
+
 # %%
 import json
 import math
@@ -107,7 +110,7 @@ check("11.2", pass_rate_interval)
 # Raise `ValueError` when the two runs do not cover the same cases (or the same number of epochs).
 
 # %%
-def regression_gate(baseline: dict, candidate: dict, alpha: float = 0.05) -> bool:
+def regression_gate(baseline: dict, candidate: dict, alpha: float = ALPHA) -> bool:
     """True when ``candidate`` may ship: no significant paired regression against ``baseline``."""
     # BEGIN SOLUTION: pair the answers, count the flips, exact McNemar
     if set(baseline) != set(candidate):
