@@ -16,7 +16,7 @@ from typing import Any
 
 import common
 
-GRADE_BUDGET_S = 15.0
+GRADE_BUDGET_S = 10.0
 
 
 def solution_paths(folder: Path | None = None) -> list[Path]:

@@ -322,7 +322,7 @@ def test_bench_test_suite_smoke_on_a_tiny_suite(tmp_path):
     result = bench_test_suite.run(pytest_args=["-q", "-p", "no:cacheprovider", "test_tiny.py"], cwd=tmp_path)
     _check_result(result, "test_suite")
     assert result["rows"][0]["counts"] == {"passed": 2, "skipped": 1}
-    assert result["rows"][0]["budget"] == 300.0
+    assert result["rows"][0]["budget"] == 600.0
 
 
 def test_bench_local_is_skipped_with_a_note_without_the_extra(monkeypatch):
