@@ -347,3 +347,21 @@ def test_clause_prompt_through_str_format_fails() -> None:
         return [{"role": "user", "content": template.format(labels=", ".join(labels))}]
 
     assert_fails(ex03.check_clause_messages, formatted, "raised")
+
+
+def _planted(number: int, name: str, old: str, new: str):
+    """The solution's ``name`` with one planted bug: ``old`` replaced by ``new``."""
+    from exercise_support import exec_namespace, solution_path, solution_sources, with_planted_bug
+
+    return exec_namespace(with_planted_bug(solution_sources(solution_path(number)), old, new))[name]
+
+
+def test_section_items_with_junk_on_their_line_fail() -> None:
+    bad = _planted(3, "build_system_prompt", '"\\n".join(f"- {item}"', '"XX\\nXX".join(f"- {item}"')
+    assert_fails(ex03.check_build_system_prompt, bad, "put each item on a line of its own")
+
+
+@pytest.mark.parametrize("bullet", ["* ", "• ", "1. ", ""])
+def test_section_items_with_other_bullets_pass(bullet: str) -> None:
+    ok = _planted(3, "build_system_prompt", 'f"- {item}"', f'f"{bullet}{{item}}"')
+    ex03.check_build_system_prompt(ok)

@@ -292,3 +292,50 @@ def test_stubs_fail_with_a_hint_and_missing_names_are_reported() -> None:
         },
         missing="6.2",
     )
+
+
+def _planted(number: int, name: str, old: str, new: str):
+    """The solution's ``name`` with one planted bug: ``old`` replaced by ``new``."""
+    from exercise_support import exec_namespace, solution_path, solution_sources, with_planted_bug
+
+    return exec_namespace(with_planted_bug(solution_sources(solution_path(number)), old, new))[name]
+
+
+def test_context_counted_with_the_default_model_fails() -> None:
+    bad = _planted(
+        6,
+        "build_context",
+        "count_message_tokens(head + candidate, model)",
+        "count_message_tokens(head + candidate)",
+    )
+    assert_fails(ex06.check_build_context, bad, "model='gpt-4'", "`model` argument")
+
+
+def test_context_whose_head_is_counted_with_the_default_model_fails() -> None:
+    bad = _planted(
+        6,
+        "build_context",
+        "if count_message_tokens(head, model) > budget:",
+        "if count_message_tokens(head) > budget:",
+    )
+    assert_fails(ex06.check_build_context, bad, "expected it to raise ValueError", "`model` argument")
+
+
+def test_loop_result_without_the_answer_key_fails() -> None:
+    bad = _planted(
+        6,
+        "run_loop",
+        'return {"status": "max_iterations", "answer": None,',
+        'return {"status": "max_iterations",',
+    )
+    assert_fails(ex06.check_run_loop, bad, "without the key(s) ['answer']")
+
+
+def test_review_refusing_severity_ten_fails() -> None:
+    bad = _planted(6, "review_files", "not 0 <= severity <= 10", "not 0 <= severity < 10")
+    assert_fails(ex06.check_review_files, bad, "severity 10 is inside 0 to 10")
+
+
+def test_review_correction_without_temperature_zero_fails() -> None:
+    bad = _planted(6, "review_files", "provider.complete(retry, temperature=0)", "provider.complete(retry)")
+    assert_fails(ex06.check_review_files, bad, "use 0 for the correction request too")

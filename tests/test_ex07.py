@@ -316,3 +316,25 @@ def test_stubs_fail_with_a_hint_and_missing_names_are_reported() -> None:
         },
         missing="7.3",
     )
+
+
+def _planted(number: int, name: str, old: str, new: str):
+    """The solution's ``name`` with one planted bug: ``old`` replaced by ``new``."""
+    from exercise_support import exec_namespace, solution_path, solution_sources, with_planted_bug
+
+    return exec_namespace(with_planted_bug(solution_sources(solution_path(number)), old, new))[name]
+
+
+@pytest.mark.parametrize("kept", ["str(None)", "reply", '"validation failed"'])
+def test_attempts_without_their_error_text_fail(kept: str) -> None:
+    bad = _planted(
+        7, "correct_until_valid", "attempts.append((reply, str(error)))", f"attempts.append((reply, {kept}))"
+    )
+    assert_fails(ex07.check_correct_until_valid, bad, "which does not say what was wrong")
+
+
+def test_attempts_keeping_the_exception_itself_pass() -> None:
+    ok = _planted(
+        7, "correct_until_valid", "attempts.append((reply, str(error)))", "attempts.append((reply, error))"
+    )
+    ex07.check_correct_until_valid(ok)

@@ -7,6 +7,7 @@ import json
 import re
 from typing import Any, Literal
 
+import pytest
 from exercise_support import assert_fails, assert_stubs_fail, stub
 from pydantic import BaseModel, ValidationError
 
@@ -115,7 +116,8 @@ def test_a_defence_that_only_strips_the_word_ignore_is_caught() -> None:
         cleaned = re.sub(r"(?i)ignore", "", email_text)
         messages = [{"role": "user", "content": f"Extract the ticket as JSON:\n{cleaned}"}]
         try:
-            data = json.loads(provider.complete(messages, temperature=0).text)
+            fmt = {"type": "json_schema", "json_schema": {"name": "T", "schema": {"type": "object"}}}
+            data = json.loads(provider.complete(messages, temperature=0, response_format=fmt).text)
         except ValueError:
             return None
         return data if isinstance(data, dict) else None
@@ -199,3 +201,39 @@ def test_a_step_that_trusts_the_reply_without_validation_is_caught() -> None:
             return None
 
     assert_fails(ex12.check_extract_ticket, trusting, "hidden payload")
+
+
+def _planted(number: int, name: str, old: str, new: str):
+    """The solution's ``name`` with one planted bug: ``old`` replaced by ``new``."""
+    from exercise_support import exec_namespace, solution_path, solution_sources, with_planted_bug
+
+    return exec_namespace(with_planted_bug(solution_sources(solution_path(number)), old, new))[name]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "hint"),
+    [
+        ('{"name": "Ticket",', '{"NAME": "Ticket",', "'name' (a non-empty string, required)"),
+        ('{"name": "Ticket",', '{"name": "",', "'name' (a non-empty string, required)"),
+        ('"strict": False}', '"STRICT": False}', "not ['STRICT']"),
+        ('"strict": False}', '"strict": True}', "additionalProperties"),
+    ],
+    ids=["no-name", "empty-name", "unknown-key", "strict-without-closed-schema"],
+)
+def test_malformed_json_schema_formats_fail(old: str, new: str, hint: str) -> None:
+    assert_fails(ex12.check_ticket_request, _planted(12, "ticket_request", old, new), hint)
+
+
+def test_a_strict_closed_schema_passes() -> None:
+    ok = _planted(
+        12, "ticket_request", '"schema": Ticket.model_json_schema(), "strict": False}',
+        '"schema": {**Ticket.model_json_schema(), "additionalProperties": False}, "strict": True}',
+    )  # fmt: skip
+    ex12.check_ticket_request(ok)
+
+
+def test_extraction_that_drops_the_request_params_fails() -> None:
+    bad = _planted(
+        12, "extract_ticket", "provider.complete(messages, **params)", "provider.complete(messages)"
+    )
+    assert_fails(ex12.check_extract_ticket, bad, "pass ticket_request's params")

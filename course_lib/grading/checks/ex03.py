@@ -147,6 +147,11 @@ def section_lines(text: str) -> list[tuple[str, list[str]]]:
     return out
 
 
+def _item_line(line: str, item: str) -> bool:
+    """Whether a line holds the item alone, after an optional bullet ('-', '*', '•', '+', '1.', '1)')."""
+    return re.fullmatch(rf"(?:[-*•+]|\d+[.)])?\s*{re.escape(item)}\s*[.;,]?", line.strip()) is not None
+
+
 def _check_prompt(build: Any, role: str, parts: dict[str, list[str]]) -> None:
     what = (
         f"build_system_prompt({show(role)}, constraints={show(parts['constraints'])}, "
@@ -169,8 +174,14 @@ def _check_prompt(build: Any, role: str, parts: dict[str, list[str]]) -> None:
         raise CheckFailed(f"{what}: the ROLE section does not contain the role text {show(role)}")
     for name in SECTIONS[1:]:
         for item in parts[name]:
-            if not any(item in line for line in body.get(name, [])):
+            lines = [line for line in body.get(name, []) if item in line]
+            if not lines:
                 raise CheckFailed(f"{what}: item {show(item)} is missing from the {name.upper()} section")
+            if not any(_item_line(line, item) for line in lines):
+                raise CheckFailed(
+                    f"{what}: item {show(item)} is on the line {show(lines[0])}; put each item on a line of its "
+                    "own, with nothing but a bullet ('-', '*', '1.') before it"
+                )
         if len(body.get(name, [])) < len(parts[name]):
             raise CheckFailed(f"{what}: put each {name} item on a line of its own (a bullet list works)")
 

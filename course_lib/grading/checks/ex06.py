@@ -9,6 +9,7 @@ review: one file per request, one correction with the error, a failed file does 
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -60,6 +61,12 @@ def _loop_case(run_loop: Any, answer_at: int | None, max_iterations: int) -> Non
         else:
             hint = f"it called the model {len(seen)} times; expected {calls}"
         raise CheckFailed(f"{what}: {hint}")
+    missing = [key for key in ("status", "answer", "iterations", "steps") if key not in result]
+    if missing:
+        raise CheckFailed(
+            f"{what} returned {show(result)}, without the key(s) {show(missing)}: every result carries 'status', "
+            "'answer' (None when the loop ran out), 'iterations' and 'steps'"
+        )
     status, answer = ("answered", f"answer from call {answer_at}") if answered else ("max_iterations", None)
     got = (result.get("status"), result.get("answer"), result.get("iterations"))
     if got != (status, answer, calls):
@@ -215,32 +222,37 @@ def _msgs(steps: list[str]) -> list[dict[str, str]]:
     return head + [{"role": "assistant", "content": s} for s in steps]
 
 
-def _expected_context(system: str, task: str, steps: list[str], budget: int) -> list[dict[str, str]]:
+def _expected_context(
+    system: str, task: str, steps: list[str], budget: int, model: str = _MODEL
+) -> list[dict[str, str]]:
     head = [{"role": "system", "content": system}, {"role": "user", "content": task}]
     for start in range(len(steps) + 1):
         messages = head + [{"role": "assistant", "content": s} for s in steps[start:]]
-        if count_message_tokens(messages, _MODEL) <= budget:
+        if count_message_tokens(messages, model) <= budget:
             return messages
     raise AssertionError("unreachable: the caller checks that system + task fit")
 
 
-def _context_case(build_context: Any, system: str, task: str, steps: list[str], budget: int) -> None:
+def _context_case(
+    build_context: Any, system: str, task: str, steps: list[str], budget: int, model: str = _MODEL
+) -> None:
     given = list(steps)
-    what = f"build_context(<system>, <task>, <{len(steps)} steps>, budget={budget})"
-    got = expect_type(call(build_context, system, task, given, budget, _MODEL, timeout=_LIMIT), list, what)
+    what = f"build_context(<system>, <task>, <{len(steps)} steps>, budget={budget}, model={model!r})"
+    got = expect_type(call(build_context, system, task, given, budget, model, timeout=_LIMIT), list, what)
     if given != steps:
         raise CheckFailed(f"{what} changed the list of steps it was given: build a new list")
     try:
-        used = count_message_tokens(got, _MODEL)
+        used = count_message_tokens(got, model)
     except (AttributeError, TypeError):
         raise CheckFailed(f"{what} returned {show(got)}; expected a list of message dicts") from None
     if used > budget:
         raise CheckFailed(
             f"{what} returned messages of {used} tokens, over the budget of {budget}: count the whole request "
-            "with count_message_tokens(messages, model); every message costs a few tokens of framing on top "
-            "of its content, and the reply primer a few more"
+            "with count_message_tokens(messages, model), with the `model` argument (models have different "
+            "tokenizers); every message costs a few tokens of framing on top of its content, and the reply "
+            "primer a few more"
         )
-    expected = _expected_context(system, task, steps, budget)
+    expected = _expected_context(system, task, steps, budget, model)
     if got[:2] != expected[:2]:
         raise CheckFailed(
             f"{what}: the first two messages are {show(got[:2])}; expected the system prompt and the task, "
@@ -250,8 +262,61 @@ def _context_case(build_context: Any, system: str, task: str, steps: list[str], 
         kept = [m.get("content") for m in got[2:]] if all(isinstance(m, dict) for m in got) else got
         raise CheckFailed(
             f"{what} kept steps {show(kept)}; expected {show([m['content'] for m in expected[2:]])} as "
-            "assistant messages, oldest first (drop the oldest steps first and keep as many recent ones as fit)"
+            "assistant messages, oldest first (drop the oldest steps first and keep as many recent ones as fit, "
+            f"counted with the `model` argument, {model!r})"
         )
+
+
+_OTHER_MODEL = "gpt-4"
+"""A model with another tokenizer (cl100k_base), on which these texts cost more tokens than on gpt-4o-mini."""
+_JA_SYSTEM = "あなたは慎重なレビュー担当です。JSON のステップを一つだけ返してください。"
+_JA_TASK = "課題: 請求機能のプルリクエストを、ファイルごとに確認してください。"
+_JA_STEPS = [
+    f"ステップ {i}: 請求変更のファイル {i} を確認しました。問題は見つかりません。" for i in range(1, 7)
+]
+
+
+def _ja_msgs(steps: list[str], model: str) -> int:
+    head = [{"role": "system", "content": _JA_SYSTEM}, {"role": "user", "content": _JA_TASK}]
+    return count_message_tokens(head + [{"role": "assistant", "content": s} for s in steps], model)
+
+
+@functools.cache
+def _ja_costs(model: str) -> tuple[int, tuple[int, ...]]:
+    """The tokens of the system prompt and task, and what each step adds, latest step first."""
+    empty = count_message_tokens([], model)
+    steps = [count_message_tokens([{"role": "assistant", "content": s}], model) - empty for s in _JA_STEPS]
+    return _ja_msgs([], model), tuple(reversed(steps))
+
+
+def _kept(model: str, budget: int) -> int:
+    """How many of the latest steps fit in ``budget`` (request tokens add up message by message)."""
+    used, costs = _ja_costs(model)
+    for kept, cost in enumerate(costs):
+        used += cost
+        if used > budget:
+            return kept
+    return len(costs)
+
+
+def _model_budgets() -> tuple[list[int], int]:
+    """Budgets at which counting with the default model keeps other steps than counting with gpt-4, and a
+    budget the system prompt and task fit under gpt-4o-mini's tokenizer but not gpt-4's."""
+    low, high = _ja_msgs([], _OTHER_MODEL), _ja_msgs(_JA_STEPS, _OTHER_MODEL)
+    differ = [b for b in range(low, high + 1) if _kept(_OTHER_MODEL, b) != _kept(_MODEL, b)]
+    return differ[:: max(1, len(differ) // 3)][:3], low - 1
+
+
+def _check_the_model_argument(build_context: Any) -> None:
+    budgets, too_small = _model_budgets()
+    for budget in budgets:
+        _context_case(build_context, _JA_SYSTEM, _JA_TASK, _JA_STEPS, budget, _OTHER_MODEL)
+    expect_raises(
+        ValueError, build_context, _JA_SYSTEM, _JA_TASK, list(_JA_STEPS), too_small, _OTHER_MODEL,
+        timeout=_LIMIT,
+        why=f"with model={_OTHER_MODEL!r} the system prompt and the task alone take {too_small + 1} tokens: count "
+        "them with the `model` argument",
+    )  # fmt: skip
 
 
 @question("6.3", points=2, title="a context builder within a token budget", target="build_context")
@@ -265,6 +330,7 @@ def check_build_context(build_context: Any) -> None:
     for budget in budgets:
         _context_case(build_context, _SYSTEM, _TASK, _STEPS, budget)
     _context_case(build_context, _SYSTEM, _TASK, [], floor)
+    _check_the_model_argument(build_context)
     expect_raises(
         ValueError, build_context, _SYSTEM, _TASK, list(_STEPS), floor - 1, _MODEL, timeout=_LIMIT,
         why="the system prompt and the task alone exceed the budget: say so instead of sending a truncated task",
@@ -297,7 +363,7 @@ _FILES = [
 ]
 _GOOD = {
     "src/billing/api.py": {"summary": "Export without a membership check.", "severity": 8},
-    "src/billing/store.py": {"summary": "SQL built with an f-string.", "severity": 9},
+    "src/billing/store.py": {"summary": "SQL built with an f-string.", "severity": 10},
     "config/prod.yaml": {"summary": "Debug on in production.", "severity": 7},
     "docs/billing.md": {"summary": "Docs only.", "severity": 0},
 }
@@ -332,8 +398,14 @@ def check_review_files(review_files: Any) -> None:
     what = "review_files(provider, <4 files>)"
     got = expect_type(call(review_files, provider, list(_FILES), timeout=_LIMIT), dict, what)
     if len(provider.calls) != len(_FILES):
+        again = [p for p, _ in _FILES if sum(_which(c.messages) == [p] for c in provider.calls) > 1]
+        why = "".join(
+            f"; the reply for {p}, {json.dumps(_GOOD[p])}, is valid, yet it was asked again"
+            + (" (severity 10 is inside 0 to 10: both ends are valid)" if _GOOD[p]["severity"] == 10 else "")
+            for p in again
+        )
         raise CheckFailed(
-            f"{what} made {len(provider.calls)} calls for 4 files with valid replies; expected 4"
+            f"{what} made {len(provider.calls)} calls for 4 files with valid replies; expected 4{why}"
         )
     for c, (path, diff) in zip(provider.calls, _FILES, strict=True):
         roles = [m.get("role") for m in c.messages]
@@ -359,7 +431,12 @@ def check_review_files(review_files: Any) -> None:
             expected["summary"],
             expected["severity"],
         ):
-            raise CheckFailed(f"{what}: the result for {path} is {show(value)}; expected {show(expected)}")
+            why = (
+                " (severity 10 is inside 0 to 10: both ends are valid)" if expected["severity"] == 10 else ""
+            )
+            raise CheckFailed(
+                f"{what}: the result for {path} is {show(value)}; expected {show(expected)}{why}"
+            )
 
     bad_first = {
         "src/billing/store.py": "I found an SQL injection.",
@@ -383,6 +460,12 @@ def check_review_files(review_files: Any) -> None:
             f"{what} made calls per file {show(counts)}; expected {show(expected_counts)}: one more call after an "
             "invalid reply (not JSON, a field missing, severity outside 0-10, an empty summary), never more"
         )
+    for c in provider.calls:
+        if c.params.get("temperature") != 0:
+            raise CheckFailed(
+                f"a request for {show(_which(c.messages))} ({len(c.messages)} messages) used temperature "
+                f"{show(c.params.get('temperature'))}; use 0 for the correction request too"
+            )
     for path in bad_first:
         first, retry = per_file[path]
         if (

@@ -173,6 +173,19 @@ def _attempt_raws(exc: BaseException) -> list[Any]:
     return raws
 
 
+def _attempt_pairs(exc: BaseException) -> list[tuple[Any, str]]:
+    """The (reply, error text) pairs of a CorrectionFailed (tuples or objects with raw / error)."""
+    _attempt_raws(exc)
+    pairs = []
+    for attempt in exc.attempts:  # type: ignore[attr-defined]
+        if isinstance(attempt, (tuple, list)):
+            raw, error = attempt
+        else:
+            raw, error = getattr(attempt, "raw", None), getattr(attempt, "error", None)
+        pairs.append((raw, str(error)))
+    return pairs
+
+
 def _later_text(messages: list[dict], start: int) -> str:
     return "\n".join(str(m.get("content", "")) for m in messages[start:])
 
@@ -267,6 +280,15 @@ def check_correct_until_valid(correct_until_valid: Any) -> None:
         raise CheckFailed(
             f"the error's attempts hold the replies {show(raws)}; expected all three, in order: {show(replies[:3])}"
         )
+    # What each reply's error names (the reply's own text, if quoted in the error, does not count).
+    said = [("quantity",), ("order_id",), ("json",)]
+    for (raw, error_text), fragments in zip(_attempt_pairs(error), said, strict=False):
+        if not any(f in error_text.replace(str(raw), "").lower() for f in fragments):
+            raise CheckFailed(
+                f"the attempt for the reply {show(raw)} keeps the error {show(error_text)}, which does not say what "
+                f"was wrong with that reply (its validation error says {fragments[0]!r}): keep str(error) of that "
+                "reply's own validation error"
+            )
     if _WRONG_ID not in _later_text(provider.calls[2].messages, len(_BASE)):
         raise CheckFailed(
             "the third request should show the second reply and its error: feed back the latest failure"

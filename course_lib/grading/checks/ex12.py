@@ -173,6 +173,19 @@ def check_ticket_request(ticket_request: Any) -> None:
                 f"{what}: response_format should be {{'type': 'json_schema', 'json_schema': {{'name': ..., 'schema': ...}}}}, "
                 f"got {show(fmt)}"
             )
+        spec = fmt["json_schema"]
+        unknown = sorted(set(spec) - {"name", "schema", "strict", "description"})
+        if not isinstance(spec.get("name"), str) or not spec["name"].strip() or unknown:
+            raise CheckFailed(
+                f"{what}: response_format['json_schema'] is {show(spec)}; the API expects the keys 'name' (a "
+                f"non-empty string, required), 'schema', and optionally 'strict' and 'description'"
+                + (f", not {show(unknown)}" if unknown else "")
+            )
+        if spec.get("strict") is True and schema.get("additionalProperties") is not False:
+            raise CheckFailed(
+                f"{what}: 'strict': True needs a schema with \"additionalProperties\": false (the API refuses a "
+                "strict schema without it); set it in the schema, or leave strict off"
+            )
         props, required = set(schema.get("properties", {})), set(schema.get("required", []))
         if not set(FIELDS) <= props or not set(FIELDS) <= required:
             raise CheckFailed(
@@ -291,6 +304,12 @@ def check_extract_ticket(extract_ticket: Any) -> None:
         if any(k in params for k in ("tools", "tool_choice", "functions")):
             raise CheckFailed(
                 "extract_ticket offered the model tools: a step that reads untrusted text must not act"
+            )
+        fmt = params.get("response_format")
+        if params.get("temperature") != 0 or not isinstance(fmt, dict) or fmt.get("type") != "json_schema":
+            raise CheckFailed(
+                f"extract_ticket called the model with the params {show(dict(params))}; pass ticket_request's params "
+                "(temperature 0, a json_schema response_format): provider.complete(messages, **params)"
             )
     for i, (injection, _, action) in enumerate(_PAYLOADS):
         email, expected = _BENIGN[i % len(_BENIGN)]
