@@ -82,3 +82,18 @@ def test_the_box_is_a_table_with_one_row_per_claim():
     lines = text.splitlines()
     assert lines[0] == "| claim | evidence | support | where |"
     assert len(lines) == 4 and "cited" in lines[2] and "a \\| pipe" in lines[3]
+
+
+def test_every_lesson_closes_with_its_evidence_box():
+    """Each lesson notebook has an evidence module and shows it in its last code cell."""
+    import json
+
+    root = LESSONS.parents[1]
+    for notebook in sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        package = f"l{notebook.stem}"
+        assert package in WITH_EVIDENCE, f"{notebook.name}: no course_lib/lessons/{package}/evidence.py"
+        cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+        last_code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"][-1]
+        assert "evidence_box(CLAIMS)" in last_code, (
+            f"{notebook.name}: the last code cell is not the evidence box"
+        )
