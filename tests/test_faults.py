@@ -73,7 +73,7 @@ CASES: dict[str, tuple[list[str], Ok | Fails, Ok | Fails]] = {
     "malformedx4": (["malformed"] * 4, Fails(MalformedResponseError, 4), Fails(MalformedResponseError, 4)),
     "mixed": (["429ms", "503", "drop"], Ok(4), Ok(4)),
 }
-#: The least wait each retry-after form asks for (the HTTP date is whole seconds, 2 s ahead).
+#: The least wait each retry-after form asks for.
 # An HTTP date has whole seconds: "now + 2 s" written as a date leaves between 1 and 2 s, less the
 # time the answer took to reach the client, when it is read.
 RETRY_AFTER_AT_LEAST = {"429s": 1.0, "429date": 0.8, "429ms": 0.15}
