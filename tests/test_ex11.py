@@ -209,3 +209,37 @@ def test_on_the_real_model_the_good_prompt_passes_and_the_plain_one_fails() -> N
     assert result.status == "passed", result.hint
     plain = run_question(get_question("11.4"), {"name_messages": _prompt_builder("1.0.0")})
     assert plain.status == "failed" and "held-out sentences exactly right" in plain.hint, plain.hint
+
+
+def _mcnemar_gate(*, factor=2, extra_terms=0, below=lambda p, a: p < a, fixed_alpha=None):
+    """A regression gate with one planted deviation from the exact McNemar rule."""
+
+    def gate_fn(baseline, candidate, alpha=0.05):
+        if set(baseline) != set(candidate):
+            raise ValueError("cases differ")
+        lost = sum(b and not a for c in baseline for b, a in zip(baseline[c], candidate[c], strict=True))
+        gained = sum(a and not b for c in baseline for b, a in zip(baseline[c], candidate[c], strict=True))
+        n = lost + gained
+        terms = sum(math.comb(n, i) for i in range(min(lost, gained) + 1 + extra_terms))
+        p = 1.0 if n == 0 else min(1.0, factor * terms / 2**n)
+        return not (lost > gained and below(p, fixed_alpha if fixed_alpha is not None else alpha))
+
+    return gate_fn
+
+
+@pytest.mark.parametrize(
+    ("planted", "hint"),
+    [
+        (_mcnemar_gate(below=lambda p, a: p <= a), "equals alpha"),
+        (_mcnemar_gate(fixed_alpha=0.05), "alpha=0.1"),
+        (_mcnemar_gate(factor=3), "alpha=0.04"),
+        (_mcnemar_gate(extra_terms=1), "Compute p exactly"),
+    ],
+    ids=["p-equal-to-alpha-blocks", "ignores-alpha", "wrong-factor", "one-term-too-many"],
+)
+def test_gates_that_miss_the_exact_threshold_fail(planted, hint) -> None:
+    assert_fails(ex11.check_regression_gate, planted, hint)
+
+
+def test_the_exact_gate_written_out_passes() -> None:
+    ex11.check_regression_gate(_mcnemar_gate())

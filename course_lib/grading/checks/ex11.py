@@ -212,6 +212,25 @@ def check_regression_gate(regression_gate: Any) -> None:
         if got is not expected:
             verdict = "ship (True)" if expected else "block (False)"
             raise CheckFailed(f"regression_gate returned {got} for: {why}; expected {verdict}")
+    # At the threshold: lost/gained counts whose exact p sits either side of alpha (one answer per case).
+    borders = [
+        (6, 0, 0.05, False, "p = 2/64 ≈ 0.031 < 0.05"),
+        (5, 0, 0.05, True, "p = 2/32 = 0.0625 is not below 0.05"),
+        (6, 0, 0.04, False, "p = 2/64 ≈ 0.031 < alpha = 0.04 (use the alpha argument)"),
+        (5, 0, 0.0625, True, "p = 0.0625 equals alpha: block only when p is below alpha"),
+        (5, 0, 0.1, False, "p = 0.0625 < alpha = 0.1 (use the alpha argument)"),
+        (7, 1, 0.05, True, "p = 2·(1 + 8)/2⁸ ≈ 0.070"),
+        (9, 1, 0.05, False, "p = 2·(1 + 10)/2¹⁰ ≈ 0.021"),
+    ]
+    for lost, gained, alpha, expected, why in borders:
+        base, cand = _runs([(1, 0)] * lost + [(0, 1)] * gained + [(1, 1)] * 4, epochs=1)
+        got = call(regression_gate, base, cand, alpha=alpha)
+        if got is not expected:
+            verdict = "ship (True)" if expected else "block (False)"
+            raise CheckFailed(
+                f"regression_gate(..., alpha={alpha}) with {lost} lost and {gained} gained returned {show(got)}; "
+                f"expected {verdict}: {why}. Compute p exactly as the formula says, and block when p < alpha"
+            )
     base, cand = _runs([(5, 5)] * 3)
     cand.pop("case-02")
     cand["case-99"] = [True] * 5
