@@ -372,14 +372,6 @@ class OpenAIProvider(BaseProvider):
             self._sleep(delay)
             attempt += 1
 
-    def _assemble(
-        self, events: Any, headers: Any, start: float, request: dict[str, Any]
-    ) -> Iterator[StreamChunk]:
-        assembler = _StreamAssembler(self.name, headers, start, request, self)
-        for event in events:
-            yield from assembler.feed(event)
-        yield assembler.finish()
-
     async def astream(self, messages: Sequence[Message], **params: Any) -> AsyncIterator[StreamChunk]:
         """Async streaming (uses the async SDK client when one was given); retried like :meth:`stream`."""
         if self.async_client is None:
