@@ -130,7 +130,23 @@ def test_inspect_eval_runs_offline_from_the_command_line(tmp_path: Path) -> None
 
 
 def test_inspect_and_the_plain_replay_give_the_same_verdicts_answer_by_answer() -> None:
+    """For 1.0.0 this also proves the stored baseline log still matches its recordings."""
     from course_lib.lessons.l11_evaluation.runs import replay_names
 
     for version in ("1.0.0", "2.0.0"):
         assert replay_names(version) == run_names(version).scores["exact_json"]
+
+
+def test_the_baseline_is_read_from_its_stored_log_and_a_missing_log_says_how_to_write_it(
+    monkeypatch, tmp_path
+):
+    from course_lib.lessons.l11_evaluation import runs
+
+    assert Path(run_names(runs.BASELINE).log) == runs.BASELINE_LOG  # read back, not run again
+    monkeypatch.setattr(runs, "BASELINE_LOG", tmp_path / "missing.eval")
+    runs._baseline_run.cache_clear()
+    try:
+        with pytest.raises(FileNotFoundError, match="--write-baseline"):
+            run_names(runs.BASELINE)
+    finally:
+        runs._baseline_run.cache_clear()

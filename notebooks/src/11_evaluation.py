@@ -53,15 +53,21 @@ print(names[0])
 # API `course/...` answers through the course's providers: `course/replay` from recordings,
 # `course/local` from SmolLM2 on this machine, `course/openai` from OpenAI. Each epoch replays its own
 # recorded sample, so the numbers are the same on every run.
+#
+# Two versions of the name-extraction prompt are compared. Version 1.0.0 is the one in production: it
+# was evaluated when it shipped, and its Inspect log is kept with the course
+# (`course_lib/data/evals/logs/name_extraction_v1.0.0.eval`) and read back with `read_eval_log`, as a CI
+# gate compares each candidate with the stored run of what is deployed. The candidate, 2.0.0, runs live
+# here, 44 cases × 5 epochs.
 
 # %%
 from course_lib.lessons.l11_evaluation.runs import REPLAY_MODEL, run_names
 
 v1 = run_names("1.0.0")
 v2 = run_names("2.0.0")
-for run in (v1, v2):
+for run, how in ((v1, "read from its log"), (v2, "run live")):
     rates = {scorer: f"{run.rate(scorer):.1%}" for scorer in run.scores}
-    print(f"{run.task:<22} {sum(map(len, run.answers.values()))} answers  {rates}")
+    print(f"{run.task:<22} {how:<17} {sum(map(len, run.answers.values()))} answers  {rates}")
 
 # %% [markdown]
 # The same eval from a terminal (after `pip install`, the entry point makes `course/...` known to Inspect):
@@ -293,8 +299,8 @@ for drop in (0.05, 0.10):
 # %% [markdown]
 # ## Reading the logs in Inspect's viewer
 #
-# Every eval above wrote an Inspect log (to `COURSE_EVAL_LOGS`, or a folder in your temp directory). Open
-# them in Inspect's viewer with:
+# Every eval run live above wrote an Inspect log (to `COURSE_EVAL_LOGS`, or a folder in your temp
+# directory); the baseline's log is the file named above. Open them in Inspect's viewer with:
 #
 # ```bash
 # inspect view --log-dir "$(python -c 'from course_lib.lessons.l11_evaluation.runs import log_dir; print(log_dir())')"

@@ -1,8 +1,11 @@
 """The lesson's recorded runs, replayed: the constants the recording script shares (lesson 11).
 
-:func:`run_names` runs the ``name_extraction`` Inspect task for one prompt version on the replayed
-SmolLM2 answers and returns every answer's score by case and epoch; :func:`run_intents` does the same
-for lesson 01's classifier. Both go through Inspect with ``--model course/replay``.
+:func:`run_names` gives the ``name_extraction`` Inspect task's verdicts for one prompt version on the
+replayed SmolLM2 answers, by case and epoch. The candidate (2.0.0) runs live on Inspect with
+``--model course/replay``; the baseline (1.0.0) was evaluated when it shipped, and its Inspect log is kept
+with the course (:data:`BASELINE_LOG`, written by :func:`write_baseline_log`) and read back, as a CI gate
+compares each candidate with the stored run of what is in production. :func:`run_intents` replays lesson
+01's classifier.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 __all__ = [
+    "BASELINE",
+    "BASELINE_LOG",
     "EPOCHS",
     "JUDGE_PARAMS",
     "LOCAL_MODEL",
@@ -28,6 +33,7 @@ __all__ = [
     "replay_names",
     "run_intents",
     "run_names",
+    "write_baseline_log",
 ]
 
 LOCAL_MODEL = "SmolLM2-135M-Instruct"
@@ -37,6 +43,10 @@ REPLAY_MODEL = f"course/replay/{LOCAL_MODEL}"
 EPOCHS = 5
 VERSIONS = ("1.0.0", "2.0.0")
 """The two versions of the ``name_extractor`` prompt the lesson compares (lesson 11)."""
+BASELINE = "1.0.0"
+"""The prompt version in production: its eval is logged once and read back (lesson 11)."""
+BASELINE_LOG = Path(__file__).resolve().parents[2] / "data" / "evals" / "logs" / "name_extraction_v1.0.0.eval"
+"""The baseline's Inspect log, kept with the course."""
 JUDGE_PARAMS = {"temperature": 0, "max_tokens": 3}
 SUMMARY_PARAMS = {"temperature": 0, "max_tokens": 40}
 
@@ -98,21 +108,47 @@ def _run(*tasks: Any) -> list[EvalRun]:
     return [_collect(log) for log in logs]
 
 
-@lru_cache(maxsize=2)
-def _name_runs(epochs: int) -> dict[str, EvalRun]:
-    """Both name-extraction versions in one Inspect call (one fixed cost)."""
+@lru_cache(maxsize=4)
+def _live_run(version: str, epochs: int) -> EvalRun:
+    """One name-extraction version run live on Inspect."""
     from course_lib.evals.tasks import name_extraction
 
-    return dict(
-        zip(VERSIONS, _run(*(name_extraction(version=v, epochs=epochs) for v in VERSIONS)), strict=True)
-    )
+    return _run(name_extraction(version=version, epochs=epochs))[0]
+
+
+@lru_cache(maxsize=1)
+def _baseline_run() -> EvalRun:
+    from inspect_ai.log import read_eval_log
+
+    if not BASELINE_LOG.is_file():
+        raise FileNotFoundError(
+            f"the baseline's eval log {BASELINE_LOG} is missing; write it with "
+            "`python -m course_lib.lessons.l11_evaluation.runs --write-baseline`"
+        )
+    return _collect(read_eval_log(str(BASELINE_LOG)))
 
 
 def run_names(version: str, epochs: int = EPOCHS) -> EvalRun:
-    """The ``name_extraction`` task for one prompt version, on Inspect, on the replayed answers (lesson 11)."""
+    """The ``name_extraction`` task's verdicts for one prompt version on the replayed answers (lesson 11).
+
+    The baseline at the lesson's epochs comes from its stored Inspect log; anything else runs live.
+    """
     if version not in VERSIONS:
         raise ValueError(f"the lesson recorded versions {', '.join(VERSIONS)}, not {version!r}")
-    return _name_runs(epochs)[version]
+    if version == BASELINE and epochs == EPOCHS:
+        return _baseline_run()
+    return _live_run(version, epochs)
+
+
+def write_baseline_log(path: Path = BASELINE_LOG) -> Path:
+    """Run the baseline live on Inspect and keep its log at ``path`` (lesson 11)."""
+    import shutil
+
+    run = _live_run(BASELINE, EPOCHS)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(run.log, path)
+    _baseline_run.cache_clear()
+    return path
 
 
 @lru_cache(maxsize=2)
@@ -167,3 +203,11 @@ def replay_names(version: str, epochs: int = EPOCHS) -> dict[str, list[bool]]:
                 answer = provider.complete(prompt.messages(case.input), **NAME_PARAMS).text
             scores.setdefault(case.id, []).append(exact_json_name(answer, case.target))
     return scores
+
+
+if __name__ == "__main__":  # pragma: no cover - the maintainer's command
+    import sys
+
+    if sys.argv[1:] != ["--write-baseline"]:
+        raise SystemExit("usage: python -m course_lib.lessons.l11_evaluation.runs --write-baseline")
+    print(f"wrote {write_baseline_log()}")
