@@ -269,10 +269,13 @@ def property_check(
     prop: Callable[..., Any],
     *,
     max_examples: int = 50,
-    deadline_ms: float | None = 250,
+    deadline_ms: float | None = 2000,
     **strategies: Any,
 ) -> None:
     """Run ``prop(**example)`` on hypothesis-generated examples; the smallest failure becomes the hint.
+
+    ``deadline_ms`` bounds one example; its default leaves room for calls that cross into the learner's
+    process on a loaded machine (the question's own time limit still bounds the whole check).
 
     ``prop`` raises :class:`CheckFailed` when the property does not hold (any other exception from the
     learner's code counts as a failure too). Runs are derandomised, so a grade is repeatable, and use
