@@ -285,8 +285,11 @@ vendor = simulated_vendor(clock, reply=lambda m: "We will refund to <IBAN_1> and
 audit = AuditLog(clock=clock)
 gateway = Gateway({"fast": [vendor]}, quotas=TenantQuotas({"team-support": 50_000}, clock=clock),
                   clock=clock, redactor=Redactor(), audit=audit)
+from course_lib.guards.secrets import FAKE_SECRET_MARKER
+
+fake_key = f"sk-{FAKE_SECRET_MARKER}-{'0' * 16}"  # made up, and marked as the course's own
 message = ("Refund order 6120 to IBAN DE89 3704 0044 0532 0130 00, card 4111 1111 1111 1111. "
-           "Mail lee@example.com, phone +44 20 7946 0958. Our key: sk-FAKE-COURSE-SECRET-0000000000000000")
+           f"Mail lee@example.com, phone +44 20 7946 0958. Our key: {fake_key}")
 answer = gateway.complete([{"role": "user", "content": message}], tenant="team-support")
 print("the vendor saw: ", vendor.calls[0].messages[-1]["content"])
 print("the vendor said:", "We will refund to <IBAN_1> and confirm to <EMAIL_1>.  (scripted vendor)")
