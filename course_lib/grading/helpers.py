@@ -22,6 +22,7 @@ from .sandbox import TimeLimitExceeded, run_with_time_limit
 
 __all__ = [
     "call",
+    "call_with_text",
     "describe_call",
     "expect_close",
     "expect_equal",
@@ -58,6 +59,15 @@ def show(value: Any) -> str:
 
 def _name(fn: Any) -> str:
     return getattr(fn, "__name__", None) or type(fn).__name__
+
+
+def call_with_text(fn: Callable[..., Any], /, *args: Any, hint: str) -> Any:
+    """:func:`call` for a prompt builder given untrusted text: a crash gets ``hint`` (how to insert the
+    text safely) appended in brackets (exercises)."""
+    try:
+        return call(fn, *args)
+    except CheckFailed as exc:
+        raise CheckFailed(f"{exc} ({hint})") from None
 
 
 def describe_call(fn: Any, args: Sequence[Any] = (), kwargs: Mapping[str, Any] | None = None) -> str:

@@ -13,6 +13,7 @@ through the helpers re-exported here, raising :class:`CheckFailed` with a specif
 
 from ..helpers import (
     call,
+    call_with_text,
     describe_call,
     expect_close,
     expect_equal,
@@ -31,6 +32,7 @@ __all__ = [
     "CheckFailed",
     "NotGraded",
     "call",
+    "call_with_text",
     "current_value",
     "describe_call",
     "expect_close",

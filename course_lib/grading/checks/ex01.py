@@ -22,6 +22,7 @@ from ...providers.base import validate_messages
 from . import (
     CheckFailed,
     call,
+    call_with_text,
     expect_equal,
     expect_raises,
     expect_type,
@@ -101,13 +102,13 @@ def check_intent_messages(intent_messages: Any) -> None:
     for query, categories, label in _INTENT_CASES:
         given = list(categories)
         what = f"intent_messages({show(query)}, {show(given)})"
-        try:
-            built = call(intent_messages, query, given)
-        except CheckFailed as exc:
-            raise CheckFailed(
-                f"{exc} (the query contains braces, quotes, % or a newline: insert it as it is, "
-                "never through str.format or % on the customer's text)"
-            ) from None
+        built = call_with_text(
+            intent_messages,
+            query,
+            given,
+            hint="the query contains braces, quotes, % or a newline: insert it as it is, "
+            "never through str.format or % on the customer's text",
+        )
         messages = expect_type(built, list, what)
         if given != list(categories):
             raise CheckFailed(f"{what} changed the categories list it was given: build a new list instead")

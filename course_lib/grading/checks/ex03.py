@@ -23,6 +23,7 @@ from ...tokens import count_message_tokens
 from . import (
     CheckFailed,
     call,
+    call_with_text,
     expect_raises,
     expect_type,
     is_close,
@@ -458,13 +459,14 @@ def check_clause_messages(clause_messages: Any) -> None:
     for clause, examples, labels, label in _CLAUSE_CASES:
         given_examples, given_labels = [dict(e) for e in examples], list(labels)
         what = f"clause_messages({show(clause)}, <{len(examples)} examples>, {show(labels)})"
-        try:
-            built = call(clause_messages, clause, given_examples, given_labels)
-        except CheckFailed as exc:
-            raise CheckFailed(
-                f"{exc} (the clause contains braces, quotes or %: insert it as it is, never through "
-                "str.format or % on text that holds it)"
-            ) from None
+        built = call_with_text(
+            clause_messages,
+            clause,
+            given_examples,
+            given_labels,
+            hint="the clause contains braces, quotes or %: insert it as it is, never through "
+            "str.format or % on text that holds it",
+        )
         messages = expect_type(built, list, what)
         if given_examples != examples or given_labels != labels:
             raise CheckFailed(f"{what} changed the examples or labels it was given: build new lists instead")

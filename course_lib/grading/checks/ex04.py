@@ -18,6 +18,7 @@ from ...providers.base import validate_messages
 from . import (
     CheckFailed,
     call,
+    call_with_text,
     expect_close,
     expect_raises,
     expect_type,
@@ -451,13 +452,13 @@ def check_refund_messages(refund_messages: Any) -> None:
     for request, windows, days, category, decision in _REFUND_CASES:
         given = dict(windows)
         what = f"refund_messages({show(request)}, {show(given)})"
-        try:
-            built = call(refund_messages, request, given)
-        except CheckFailed as exc:
-            raise CheckFailed(
-                f"{exc} (the request contains braces, % or a newline: insert it as it is, never through "
-                "str.format or % on the customer's text)"
-            ) from None
+        built = call_with_text(
+            refund_messages,
+            request,
+            given,
+            hint="the request contains braces, % or a newline: insert it as it is, never through "
+            "str.format or % on the customer's text",
+        )
         messages = expect_type(built, list, what)
         if given != windows:
             raise CheckFailed(f"{what} changed the windows it was given: read them, do not modify them")
